@@ -1,0 +1,34 @@
+"""Helpers for the benchmark scripts: where the shared data is, and timing summaries."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+SHARED = Path(os.environ.get("SLR_SHARED", REPO.parent / "shared"))
+DATA = SHARED / "data"
+
+
+def require_shared() -> None:
+    if not (DATA / "sign_to_prediction_index_map.json").is_file():
+        sys.exit(f"benchmark needs the shared data folder ({SHARED}); set SLR_SHARED")
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return time.perf_counter() - t0, out
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def report(name: str, values, unit: str = "ms", scale: float = 1000.0) -> None:
+    v = sorted(x * scale for x in values)
+    print(f"{name}: median {median(v):.2f} {unit} (min {v[0]:.2f}, max {v[-1]:.2f}, {len(v)} runs)")

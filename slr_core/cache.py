@@ -1,0 +1,165 @@
+"""A compact on-disk cache of a dataset, so training does not re-read every parquet file each epoch.
+
+The cache keeps only the pipeline rows (94 of the 543) as float16 x, y, z in one flat file that is
+memory-mapped on load, plus an index of where each sequence starts. The full Kaggle set (94,477
+sequences) fits in a few GB on disk and needs almost no RAM to open. The cache is keyed by a hash of
+``train.csv`` and the pipeline layout: a changed dataset is rebuilt, not silently reused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .data import Dataset, DatasetError
+from .keypoints import KeypointsError, read_parquet
+from .landmarks import N_COORDS, N_PIPELINE_ROWS, PIPELINE_ROWS
+
+CACHE_VERSION = 1
+FRAMES_FILE = "frames.f16"
+INDEX_FILE = "index.npz"
+META_FILE = "meta.json"
+
+
+def default_cache_root() -> Path:
+    return Path(os.environ.get("SLR_CACHE_DIR", Path.home() / ".cache" / "slr"))
+
+
+def fingerprint(dataset: Dataset) -> str:
+    h = hashlib.sha1()
+    h.update((dataset.root / "train.csv").read_bytes())
+    h.update(np.asarray(PIPELINE_ROWS).tobytes())
+    h.update(str(CACHE_VERSION).encode())
+    return h.hexdigest()[:16]
+
+
+def cache_dir_for(dataset: Dataset, cache_root: str | Path | None = None) -> Path:
+    root = Path(cache_root) if cache_root else default_cache_root()
+    name = dataset.root.resolve().name or "dataset"
+    return root / f"{name}-{fingerprint(dataset)}"
+
+
+@dataclass
+class SequenceCache:
+    """Memory-mapped sequences in the pipeline layout: get(i) -> ((T, 94, 3) float32, (T,) seconds)."""
+
+    path: Path
+    frames: np.ndarray  # (N_total, 94, 3) float16, memory-mapped
+    times: np.ndarray  # (N_total,) float32 seconds
+    offsets: np.ndarray  # (n + 1,) int64
+    keep: np.ndarray  # (n,) int64: dataset row of each cached sequence
+    skipped: list
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return np.asarray(self.frames[a:b], dtype=np.float32), np.asarray(self.times[a:b], np.float64)
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+
+def _read_one(path: str):
+    try:
+        kp = read_parquet(path)
+    except KeypointsError as exc:
+        return None, None, str(exc)
+    return kp.data[:, PIPELINE_ROWS].astype(np.float16), kp.times.astype(np.float32), None
+
+
+def build_cache(
+    dataset: Dataset,
+    cache_root: str | Path | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> SequenceCache:
+    """Read every sequence once and write the cache (atomically); returns it opened."""
+    target = cache_dir_for(dataset, cache_root)
+    tmp = target.with_name(target.name + ".building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    paths = [str(dataset.path(i)) for i in range(len(dataset))]
+    offsets, times, keep, skipped = [0], [], [], []
+    with open(tmp / FRAMES_FILE, "wb") as out:
+        if workers > 1:
+            pool = mp.get_context("spawn").Pool(workers)
+            results = pool.imap(_read_one, paths, chunksize=64)
+        else:
+            pool, results = None, map(_read_one, paths)
+        try:
+            for i, (frames, t, error) in enumerate(
+                tqdm(results, total=len(paths), desc="cache", disable=not progress)
+            ):
+                if error is not None:
+                    skipped.append((paths[i], error))
+                    continue
+                out.write(np.ascontiguousarray(frames).tobytes())
+                times.append(t)
+                offsets.append(offsets[-1] + len(frames))
+                keep.append(i)
+        finally:
+            if pool is not None:
+                pool.terminate()
+    if not keep:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise DatasetError(f"{dataset.root}: none of the {len(paths)} sequences could be read")
+    np.savez(
+        tmp / INDEX_FILE,
+        offsets=np.array(offsets, np.int64),
+        times=np.concatenate(times) if times else np.zeros(0, np.float32),
+        keep=np.array(keep, np.int64),
+    )
+    meta = {
+        "version": CACHE_VERSION,
+        "dataset": str(dataset.root.resolve()),
+        "fingerprint": fingerprint(dataset),
+        "sequences": len(keep),
+        "frames": int(offsets[-1]),
+        "rows": N_PIPELINE_ROWS,
+        "skipped": skipped,
+    }
+    (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    return open_cache(target)
+
+
+def open_cache(path: str | Path) -> SequenceCache:
+    path = Path(path)
+    try:
+        meta = json.loads((path / META_FILE).read_text())
+        index = np.load(path / INDEX_FILE)
+        shape = (meta["frames"], N_PIPELINE_ROWS, N_COORDS)
+        if meta["frames"]:
+            frames = np.memmap(path / FRAMES_FILE, dtype=np.float16, mode="r", shape=shape)
+        else:  # an empty file cannot be memory-mapped
+            frames = np.zeros(shape, np.float16)
+    except (OSError, ValueError, KeyError) as exc:
+        raise DatasetError(f"{path}: not a usable cache ({exc}); delete it to rebuild") from None
+    return SequenceCache(path, frames, index["times"], index["offsets"], index["keep"], meta["skipped"])
+
+
+def load_or_build_cache(
+    dataset: Dataset,
+    cache_root: str | Path | None = None,
+    workers: int = 1,
+    progress: bool = True,
+) -> SequenceCache:
+    """Open the dataset's cache if it matches the dataset, else build it."""
+    target = cache_dir_for(dataset, cache_root)
+    if (target / META_FILE).is_file():
+        try:
+            return open_cache(target)
+        except DatasetError:
+            pass  # damaged: rebuild below
+    return build_cache(dataset, cache_root, workers, progress)

@@ -1,0 +1,170 @@
+"""MediaPipe Holistic on video files and on single frames.
+
+One ``Extractor`` wraps one Holistic graph (``model_complexity=1``; the lite pose model is not in the
+wheel). Reuse it: a Holistic created per clip and never closed leaks memory. Video frames keep the
+graph's tracking state between them; ``reset()`` clears it between clips.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and up only
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+from .keypoints import Keypoints  # noqa: E402
+from .landmarks import FACE, LEFT_HAND, N_COORDS, N_ROWS, POSE, RIGHT_HAND  # noqa: E402
+
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v")
+MAX_SIDE = 1280  # larger frames are downscaled first: the landmarks are normalised anyway
+FALLBACK_FPS = 30.0
+
+Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
+
+
+class VideoError(ValueError):
+    """A video that cannot be used; the message names the file and the problem."""
+
+
+class Extractor:
+    """MediaPipe Holistic, one graph, reused for many frames and clips.
+
+    Use as a context manager, or call ``close()``; the graph holds native memory.
+    """
+
+    def __init__(self, model_complexity: int = 1, min_detection_confidence: float = 0.5) -> None:
+        import mediapipe as mp  # heavy import, kept out of module import time
+
+        self._holistic = mp.solutions.holistic.Holistic(
+            static_image_mode=False,
+            model_complexity=model_complexity,
+            smooth_landmarks=True,
+            refine_face_landmarks=False,
+            min_detection_confidence=min_detection_confidence,
+            min_tracking_confidence=0.5,
+        )
+
+    def __enter__(self) -> Extractor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._holistic is not None:
+            self._holistic.close()
+            self._holistic = None
+
+    def reset(self) -> None:
+        """Forget the tracking state (call between unrelated clips)."""
+        self._holistic.reset()
+
+    def process(self, rgb: np.ndarray) -> np.ndarray:
+        """Landmarks of one RGB uint8 frame (H, W, 3) as a (543, 3) float32 array, NaN where missing."""
+        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
+            raise ValueError(f"expected an RGB uint8 image (H, W, 3), got {rgb.dtype} {rgb.shape}")
+        return self._to_array(self._holistic.process(rgb))
+
+    @staticmethod
+    def _to_array(result) -> np.ndarray:
+        out = np.full((N_ROWS, N_COORDS), np.nan, dtype=np.float32)
+        for group, landmarks in (
+            (FACE, result.face_landmarks),
+            (LEFT_HAND, result.left_hand_landmarks),
+            (POSE, result.pose_landmarks),
+            (RIGHT_HAND, result.right_hand_landmarks),
+        ):
+            if landmarks is not None:
+                pts = landmarks.landmark
+                out[group.start : group.start + len(pts)] = [(p.x, p.y, p.z) for p in pts][: group.size]
+        return out
+
+
+def _fit(frame_bgr: np.ndarray) -> np.ndarray:
+    h, w = frame_bgr.shape[:2]
+    scale = MAX_SIDE / max(h, w)
+    if scale < 1.0:
+        frame_bgr = cv2.resize(frame_bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+
+
+def open_video(path: str | Path) -> tuple[cv2.VideoCapture, float, int]:
+    """Open a video file, checking it first; returns (capture, fps, frame count or 0)."""
+    path = Path(path)
+    if not path.is_file():
+        raise VideoError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise VideoError(f"{path}: the file is empty (0 bytes)")
+    cap = cv2.VideoCapture(str(path))
+    if not cap.isOpened():
+        cap.release()
+        raise VideoError(f"{path}: not a video that can be decoded (unknown format or damaged file)")
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    fps = float(fps) if fps and np.isfinite(fps) and 1.0 <= fps <= 240.0 else FALLBACK_FPS
+    count = cap.get(cv2.CAP_PROP_FRAME_COUNT)
+    count = int(count) if count and np.isfinite(count) and count > 0 else 0
+    return cap, fps, count
+
+
+def iter_frames(path: str | Path):
+    """Yield (time in seconds, RGB frame) for every decodable frame of a video, in order."""
+    cap, fps, _ = open_video(path)
+    yield from _read_frames(cap, fps)
+
+
+def _read_frames(cap: cv2.VideoCapture, fps: float):
+    try:
+        i = 0
+        last_t = -1.0
+        while True:
+            ok, frame = cap.read()
+            if not ok or frame is None:
+                break
+            t = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if not np.isfinite(t) or t <= last_t:  # containers without usable timestamps
+                t = max(i / fps, last_t + 1.0 / fps)
+            last_t = t
+            yield t, _fit(frame)
+            i += 1
+    finally:
+        cap.release()
+
+
+def extract_video(
+    path: str | Path,
+    extractor: Extractor | None = None,
+    progress: Progress | None = None,
+) -> Keypoints:
+    """Run Holistic over every frame of a video file.
+
+    Returns a Keypoints in the Kaggle layout (times from the container's timestamps). A clip in
+    which nobody or no hand is visible gives a Keypoints whose hands are all NaN; check
+    ``kp.hands_present().any()``. Raises VideoError for a file that is not a usable video.
+    """
+    path = Path(path)
+    cap, fps, expected = open_video(path)
+    own = extractor is None
+    extractor = extractor or Extractor()
+    try:
+        extractor.reset()
+        rows, times = [], []
+        for t, rgb in _read_frames(cap, fps):
+            rows.append(extractor.process(rgb))
+            times.append(t)
+            if progress is not None:
+                progress(len(rows), max(expected, len(rows)))
+    finally:
+        cap.release()
+        if own:
+            extractor.close()
+    if not rows:
+        raise VideoError(f"{path}: no video frame could be decoded (damaged or truncated file?)")
+    meta = {"frames_expected": expected}
+    if expected and len(rows) < 0.9 * expected:
+        meta["warning"] = f"decoded {len(rows)} of {expected} frames; the file may be truncated"
+    times_arr = np.asarray(times, dtype=np.float64)
+    return Keypoints(np.stack(rows), fps, times_arr - times_arr[0], source=str(path), meta=meta)

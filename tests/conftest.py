@@ -1,0 +1,82 @@
+"""Shared fixtures: the real data in ../shared, small real clips in other containers, a tiny model.
+
+Tests that need ../shared skip with a reason only where it is absent (a fresh clone without it);
+CI always has it. Set SLR_SHARED to point elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SLR_SHARED", REPO.parent / "shared"))
+DATA = SHARED / "data"
+SUBSET = DATA / "asl-signs-subset"
+FULL_FIXTURE = DATA / "asl-signs-full-fixture"
+POPSIGN = DATA / "popsign-reference"
+SIGN_MAP = DATA / "sign_to_prediction_index_map.json"
+TOKENIZER = SHARED / "models" / "flan-t5-small-tokenizer"
+
+needs_shared = pytest.mark.skipif(
+    not SIGN_MAP.is_file(), reason=f"the shared data folder is absent ({SHARED}); set SLR_SHARED to use it"
+)
+
+
+def popsign_clip(word: str) -> Path:
+    return POPSIGN / "clips" / f"{word}.mp4"
+
+
+@pytest.fixture(scope="session")
+def extractor():
+    from slr_core.extract import Extractor
+
+    with Extractor() as ex:
+        yield ex
+
+
+@pytest.fixture(scope="session")
+def hello_keypoints(extractor):
+    """Keypoints of the real PopSign 'hello' clip, extracted once per session."""
+    if not SIGN_MAP.is_file():
+        pytest.skip(f"the shared data folder is absent ({SHARED})")
+    from slr_core.extract import extract_video
+
+    return extract_video(popsign_clip("hello"), extractor)
+
+
+def read_rgb_frames(path: Path) -> tuple[list[np.ndarray], float]:
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30.0
+    frames = []
+    while True:
+        ok, frame = cap.read()
+        if not ok:
+            break
+        frames.append(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB))
+    cap.release()
+    return frames, fps
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: float, codec: str) -> Path:
+    """Encode RGB frames with PyAV (which streamlit-webrtc brings): h264, vp9, mjpeg, mpeg4."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=round(fps))
+        h, w = frames[0].shape[:2]
+        stream.width, stream.height = w - w % 2, h - h % 2
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        stream.bit_rate = 2_000_000  # a phone-like quality; the encoders' defaults are much lower
+        for rgb in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb[: stream.height, : stream.width]), "rgb24")
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path

@@ -1,0 +1,120 @@
+"""MediaPipe Holistic on real video: containers, codecs, orientation, the live frame API, bad files."""
+
+import numpy as np
+import pytest
+
+from slr_core import landmarks as L
+from slr_core.extract import Extractor, VideoError, extract_video
+
+from .conftest import needs_shared, popsign_clip, read_rgb_frames, write_video
+
+pytestmark = needs_shared
+
+
+def test_real_clip_finds_hands_and_sane_coordinates(hello_keypoints):
+    kp = hello_keypoints
+    assert kp.data.shape[1:] == (543, 3) and len(kp) == 63
+    assert kp.fps == pytest.approx(29.97, abs=0.01)
+    assert np.all(np.diff(kp.times) > 0) and kp.times[0] == 0.0
+    hands = kp.hands_present()
+    third = len(kp) // 3
+    assert hands.mean() > 0.4  # the signer starts and ends with hands down
+    assert hands[third : 2 * third].mean() > 0.8  # and signs in the middle of the clip
+    # The hello sign is made with the right hand near the forehead: hand above the shoulders,
+    # and the hand model's wrist agrees with the pose model's wrist.
+    sign = kp.data[hands]
+    rh_wrist = sign[:, L.RIGHT_HAND.start + L.WRIST, :2]
+    pose_wrist = sign[:, L.POSE.start + 16, :2]
+    ok = np.isfinite(rh_wrist).all(1)
+    assert ok.mean() > 0.8
+    assert np.median(np.linalg.norm(rh_wrist[ok] - pose_wrist[ok], axis=1)) < 0.06
+    shoulders_y = np.nanmean(sign[:, L.SHOULDER_ROWS, 1])
+    assert np.nanmedian(sign[:, L.RIGHT_HAND.rows, 1]) < shoulders_y
+    lips = sign[:, L.LIPS_ROWS, :2]
+    assert np.isfinite(lips).all() and 0.3 < np.nanmean(lips[..., 0]) < 0.7
+
+
+def test_frame_by_frame_equals_file_extraction(hello_keypoints):
+    frames, _ = read_rgb_frames(popsign_clip("hello"))
+    with Extractor() as ex:
+        live = np.stack([ex.process(f) for f in frames])
+    assert np.array_equal(live, hello_keypoints.data, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "suffix, codec, fps",
+    [(".webm", "libvpx-vp9", 30), (".mov", "libx264", 30), (".avi", "mjpeg", 15), (".mp4", "mpeg4", 25)],
+)
+def test_other_containers_codecs_and_frame_rates(tmp_path, hello_keypoints, suffix, codec, fps):
+    frames, src_fps = read_rgb_frames(popsign_clip("hello"))
+    step = max(1, round(src_fps / fps))
+    clip = write_video(tmp_path / f"hello{suffix}", frames[::step], fps, codec)
+    progress = []
+    kp = extract_video(clip, progress=lambda done, total: progress.append((done, total)))
+    assert len(kp) == len(frames[::step]) and progress[-1][0] == len(kp)
+    assert kp.fps == pytest.approx(fps, rel=0.05)
+    assert kp.times[-1] == pytest.approx((len(kp) - 1) / fps, rel=0.1)
+    hands = kp.hands_present()
+    assert hands.mean() > 0.35
+    ref = hello_keypoints.data[::step][: len(kp)]
+    both = np.isfinite(ref[:, L.RIGHT_HAND.start, 0]) & np.isfinite(kp.data[:, L.RIGHT_HAND.start, 0])
+    assert both.sum() >= 5
+    diff = np.abs(ref[both][:, L.RIGHT_HAND.rows, :2] - kp.data[both][:, L.RIGHT_HAND.rows, :2])
+    assert np.median(diff) < 0.03  # re-encoding moves the landmarks by a few pixels at most
+
+
+def test_portrait_video(tmp_path):
+    frames, fps = read_rgb_frames(popsign_clip("hello"))
+    # A phone held upright: rotate the picture 90 degrees (a 360x640 portrait video).
+    portrait = [np.ascontiguousarray(np.rot90(f, k=-1)) for f in frames]
+    kp = extract_video(write_video(tmp_path / "portrait.mp4", portrait, fps, "libx264"))
+    assert kp.hands_present()[len(kp) // 3 : 2 * len(kp) // 3].mean() > 0.6
+
+
+def test_video_without_a_person_gives_an_explicit_empty_result(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = [np.full((240, 320, 3), 90, np.uint8) + rng.integers(0, 20, (240, 320, 3), dtype=np.uint8)
+              for _ in range(12)]  # fmt: skip
+    kp = extract_video(write_video(tmp_path / "empty_room.mp4", frames, 12, "libx264"))
+    assert len(kp) == 12
+    assert not kp.hands_present().any()
+    assert not np.isfinite(kp.data).any()
+
+
+def test_not_a_video(tmp_path):
+    path = tmp_path / "notes.mp4"
+    path.write_text("these are my notes, not a video\n" * 50)
+    with pytest.raises(VideoError) as err:
+        extract_video(path)
+    assert str(path) in str(err.value)
+
+
+def test_zero_byte_file(tmp_path):
+    path = tmp_path / "empty.webm"
+    path.write_bytes(b"")
+    with pytest.raises(VideoError, match="empty"):
+        extract_video(path)
+
+
+def test_truncated_file(tmp_path):
+    data = popsign_clip("hello").read_bytes()
+    head = tmp_path / "head.mp4"  # an mp4 cut short: its index (moov) is missing
+    head.write_bytes(data[: len(data) // 3])
+    with pytest.raises(VideoError):
+        extract_video(head)
+    frames, fps = read_rgb_frames(popsign_clip("hello"))
+    avi = write_video(tmp_path / "full.avi", frames, fps, "mjpeg").read_bytes()
+    cut = tmp_path / "cut.avi"  # a stream cut short: the frames before the cut still decode
+    cut.write_bytes(avi[: len(avi) // 2])
+    kp = extract_video(cut)
+    assert 0 < len(kp) < len(frames)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(VideoError, match="no such file"):
+        extract_video(tmp_path / "nope.mp4")
+
+
+def test_frame_api_checks_its_input():
+    with Extractor() as ex, pytest.raises(ValueError, match="RGB uint8"):
+        ex.process(np.zeros((10, 10), np.float32))
