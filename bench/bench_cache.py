@@ -24,7 +24,7 @@ with tempfile.TemporaryDirectory() as tmp:
         build_runs.append(t)
         t, cache = timed(lambda: load_or_build_cache(load_dataset(DATA / "asl-signs-subset"), tmp, 1, False))
         load_runs.append(t)
-        t, _ = timed(lambda: [cache.get(i) for i in range(len(cache))])
+        t, _ = timed(lambda c=cache: [c.get(i) for i in range(len(c))])
         read_runs.append(t)
     size = sum(p.stat().st_size for p in cache.path.iterdir())
 print(f"{len(cache)} sequences, {int(cache.lengths().sum())} frames, {size / 1e6:.1f} MB on disk")

@@ -64,5 +64,7 @@ report("MediaPipe Holistic alone        ", raw_runs, "ms/frame")
 report("Extractor.process (wrapper)     ", wrapped_runs, "ms/frame")
 report("extract_video (decode included) ", file_runs, "ms/frame")
 report("result -> array conversion      ", conversion, "ms/frame")
-print(f"wrapper overhead: median of paired runs {100 * (median(ratios) - 1):+.1f}%, "
-      f"conversion alone {100 * median(conversion) / median(raw_runs):.1f}% of MediaPipe's time")
+print(
+    f"wrapper overhead: median of paired runs {100 * (median(ratios) - 1):+.1f}%, "
+    f"conversion alone {100 * median(conversion) / median(raw_runs):.1f}% of MediaPipe's time"
+)

@@ -1,8 +1,9 @@
 """A compact on-disk cache of a dataset, so training does not re-read every parquet file each epoch.
 
-The cache keeps only the pipeline rows (94 of the 543) as float16 x, y, z in one flat file that is
+The cache keeps only what the pipeline reads: the pipeline rows (94 of the 543) and x, y, as float32
+(exactly what inference sees, so training and live tensors are identical) in one flat file that is
 memory-mapped on load, plus an index of where each sequence starts. The full Kaggle set (94,477
-sequences) fits in a few GB on disk and needs almost no RAM to open. The cache is keyed by a hash of
+sequences) takes a few GB on disk and almost no RAM to open. The cache is keyed by a hash of
 ``train.csv`` and the pipeline layout: a changed dataset is rebuilt, not silently reused.
 """
 
@@ -21,10 +22,11 @@ from tqdm.auto import tqdm
 
 from .data import Dataset, DatasetError
 from .keypoints import KeypointsError, read_parquet
-from .landmarks import N_COORDS, N_PIPELINE_ROWS, PIPELINE_ROWS
+from .landmarks import N_PIPELINE_ROWS, PIPELINE_ROWS
 
-CACHE_VERSION = 1
-FRAMES_FILE = "frames.f16"
+CACHE_VERSION = 2
+FRAMES_FILE = "frames.f32"
+COORDS = 2  # x, y
 INDEX_FILE = "index.npz"
 META_FILE = "meta.json"
 
@@ -49,10 +51,10 @@ def cache_dir_for(dataset: Dataset, cache_root: str | Path | None = None) -> Pat
 
 @dataclass
 class SequenceCache:
-    """Memory-mapped sequences in the pipeline layout: get(i) -> ((T, 94, 3) float32, (T,) seconds)."""
+    """Memory-mapped sequences in the pipeline layout: get(i) -> ((T, 94, 2) float32, (T,) seconds)."""
 
     path: Path
-    frames: np.ndarray  # (N_total, 94, 3) float16, memory-mapped
+    frames: np.ndarray  # (N_total, 94, 2) float32, memory-mapped
     times: np.ndarray  # (N_total,) float32 seconds
     offsets: np.ndarray  # (n + 1,) int64
     keep: np.ndarray  # (n,) int64: dataset row of each cached sequence
@@ -63,7 +65,7 @@ class SequenceCache:
 
     def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         a, b = self.offsets[i], self.offsets[i + 1]
-        return np.asarray(self.frames[a:b], dtype=np.float32), np.asarray(self.times[a:b], np.float64)
+        return np.array(self.frames[a:b]), np.asarray(self.times[a:b], np.float64)
 
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
@@ -74,7 +76,7 @@ def _read_one(path: str):
         kp = read_parquet(path)
     except KeypointsError as exc:
         return None, None, str(exc)
-    return kp.data[:, PIPELINE_ROWS].astype(np.float16), kp.times.astype(np.float32), None
+    return np.ascontiguousarray(kp.data[:, PIPELINE_ROWS, :COORDS]), kp.times, None
 
 
 def build_cache(
@@ -116,7 +118,7 @@ def build_cache(
     np.savez(
         tmp / INDEX_FILE,
         offsets=np.array(offsets, np.int64),
-        times=np.concatenate(times) if times else np.zeros(0, np.float32),
+        times=np.concatenate(times) if times else np.zeros(0, np.float64),
         keep=np.array(keep, np.int64),
     )
     meta = {
@@ -139,11 +141,11 @@ def open_cache(path: str | Path) -> SequenceCache:
     try:
         meta = json.loads((path / META_FILE).read_text())
         index = np.load(path / INDEX_FILE)
-        shape = (meta["frames"], N_PIPELINE_ROWS, N_COORDS)
+        shape = (meta["frames"], N_PIPELINE_ROWS, COORDS)
         if meta["frames"]:
-            frames = np.memmap(path / FRAMES_FILE, dtype=np.float16, mode="r", shape=shape)
+            frames = np.memmap(path / FRAMES_FILE, dtype=np.float32, mode="r", shape=shape)
         else:  # an empty file cannot be memory-mapped
-            frames = np.zeros(shape, np.float16)
+            frames = np.zeros(shape, np.float32)
     except (OSError, ValueError, KeyError) as exc:
         raise DatasetError(f"{path}: not a usable cache ({exc}); delete it to rebuild") from None
     return SequenceCache(path, frames, index["times"], index["offsets"], index["keep"], meta["skipped"])

@@ -9,8 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from .data import DatasetError
+from .keypoints import KeypointsError
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "asl250-popsign-kaggle2"
 
 
 def _cmd_extract(args) -> int:
@@ -34,6 +38,143 @@ def _cmd_cache(args) -> int:
     return 0
 
 
+def _overrides(args) -> dict:
+    """Command-line settings for TrainConfig: the named flags, then --set key=value pairs."""
+    import yaml
+
+    values = {
+        "data": args.data,
+        "out": args.out,
+        "val_data": args.val_data,
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "device": args.device,
+        "preset": args.preset,
+        "workers": args.workers,
+        "seed": args.seed,
+        "name": args.name,
+        "cache_dir": args.cache_dir,
+        "resume": True if args.resume else None,
+    }
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set takes key=value, got {item!r}")
+        values[key.strip()] = yaml.safe_load(value)
+    return {k: v for k, v in values.items() if v not in (None, [])}
+
+
+def _cmd_train(args) -> int:
+    from .train import TrainingError, load_config, train
+
+    config_path = args.config
+    if args.resume and not config_path and args.out and (Path(args.out) / "config.yaml").is_file():
+        config_path = Path(args.out) / "config.yaml"  # a run resumes with the settings it started with
+    cfg = load_config(config_path, _overrides(args))
+    if not cfg.data:
+        raise ValueError("no training data: pass --data DATASET_DIR (or data: in the --config file)")
+    try:
+        result = train(cfg, progress=not args.quiet)
+    except TrainingError as exc:
+        print(f"slr train: {exc}", file=sys.stderr)
+        return 1
+    if result.state == "stopped":
+        print(
+            f"stopped after {result.epochs_done} epoch(s); continue with: slr train --out {cfg.out} --resume"
+        )
+        return 130
+    best = result.best
+    print(f"{result.state} after {result.epochs_done} epoch(s); best model in {result.model_dir}")
+    if best:
+        print(
+            f"best validation: top-1 {best['top1']:.3f}  top-5 {best['top5']:.3f}  macro F1 {best['macro_f1']:.3f}"
+        )
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    import json
+
+    from .checkpoint import load_model
+    from .evaluate import evaluate_dataset, write_report
+
+    loaded = load_model(args.model, args.device)
+    report = evaluate_dataset(loaded, args.data, device=args.device, threshold=args.threshold,
+                              cache_dir=args.cache_dir, progress=not args.quiet)  # fmt: skip
+    worst = sorted(report.per_class.items(), key=lambda kv: kv[1]["f1"])[:10]
+    print(f"model {loaded.name} ({len(loaded.labels)} classes) on {args.data}")
+    print("lowest F1:")
+    for name, m in worst:
+        print(
+            f"  {name:20s} precision {m['precision']:.2f} recall {m['recall']:.2f} F1 {m['f1']:.2f} n={m['support']}"
+        )
+    if args.report_dir:
+        write_report(report, args.report_dir, {"model": str(args.model), "data": str(args.data)})
+        print(f"report and confusion matrix in {args.report_dir}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report.to_dict(), f, indent=1)
+        print(f"metrics written to {args.json}")
+    print(report.headline())
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    import json
+
+    from .checkpoint import load_model
+    from .extract import extract_video
+    from .streaming import Classifier, StreamConfig, recognize
+
+    loaded = load_model(args.model, args.device)
+    bar = None
+    if not args.quiet and not args.json:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="keypoints", unit="frame", leave=False)
+
+    def progress(done, total):
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    kp = extract_video(args.clip, progress=progress)
+    if bar is not None:
+        bar.close()
+    config = StreamConfig(mode=args.mode, threshold=args.threshold)
+    events = recognize(kp, Classifier(loaded, device=args.device), config)
+    hands = int(kp.hands_present().sum())
+    if args.json:
+        print(json.dumps({"clip": str(args.clip), "model": loaded.name, "frames": len(kp), "hand_frames": hands,
+                          "duration": kp.duration, "events": [e.to_dict() for e in events]}, indent=1))  # fmt: skip
+        return 0
+    for e in events:
+        print(e.line())
+    if not events:
+        why = (
+            "no hands were seen"
+            if hands == 0
+            else f"hands in {hands} of {len(kp)} frames, nothing recognised with confidence"
+        )
+        print(f"no sign recognised in {args.clip} ({why})")
+    return 0
+
+
+def _cmd_translate(args) -> int:
+    from .sentence import load_composer
+
+    composer, why = load_composer(args.t5)
+    if why:
+        print(f"note: {why}", file=sys.stderr)
+    sentence = composer.compose(args.words)
+    print(sentence.text or f"({sentence.note})")
+    print(
+        f"composer: {sentence.composer}" + (f" ({sentence.note})" if sentence.note and sentence.text else "")
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slr", description="Sign-language recognition tools")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -48,12 +189,61 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("cache", help="build the on-disk cache of a dataset")
     p.add_argument("--data", required=True, help="Kaggle-layout dataset folder")
-    p.add_argument("--cache-dir", default=None, help="where caches live (default $SLR_CACHE_DIR or ~/.cache/slr)")
+    p.add_argument(
+        "--cache-dir", default=None, help="where caches live (default $SLR_CACHE_DIR or ~/.cache/slr)"
+    )
     p.add_argument("--sign-map", default=None)
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--rebuild", action="store_true", help="rebuild even if a matching cache exists")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_cache)
+
+    p = sub.add_parser("train", help="train a model (torchrun for many GPUs)")
+    p.add_argument("--data", action="append", help="Kaggle-layout dataset folder (repeat for several)")
+    p.add_argument("--out", help="run folder (checkpoints, metrics.jsonl, config.yaml)")
+    p.add_argument("--config", help="YAML file of TrainConfig settings")
+    p.add_argument(
+        "--val-data", action="append", help="separate validation dataset (else a participant fold)"
+    )
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--device", help="auto | cpu | cuda")
+    p.add_argument("--preset", help="model size: tiny | small | base | large")
+    p.add_argument("--workers", type=int, help="data loader processes")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--name", help="model name stored in the checkpoint")
+    p.add_argument("--cache-dir")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out where it stopped")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="any setting, e.g. model.dim=256")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("eval", help="evaluate a model on a dataset")
+    p.add_argument("--model", required=True, help="model folder (model.safetensors + model.json)")
+    p.add_argument("--data", required=True, help="Kaggle-layout dataset folder")
+    p.add_argument("--json", help="write every figure to this JSON file")
+    p.add_argument("--report-dir", help="write report.json and confusion.png here")
+    p.add_argument("--threshold", type=float, help="rejection threshold (default: the model's own)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--cache-dir")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_eval)
+
+    p = sub.add_parser("predict", help="the signs in a video clip, with time spans and confidence")
+    p.add_argument("clip", help="mp4 / webm / mov / avi")
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder (default: the bundled model)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    p.add_argument("--mode", default="activity", choices=("activity", "window"), help="segmentation")
+    p.add_argument("--threshold", type=float, help="rejection threshold (default: the model's own)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("translate", help="keywords -> an English sentence (FLAN-T5 or rules)")
+    p.add_argument("words", nargs="*", help="the recognised signs, in order")
+    p.add_argument("--t5", help="folder of a saved FLAN-T5 (default: $SLR_T5_PATH, then the HF cache)")
+    p.set_defaults(func=_cmd_translate)
     return parser
 
 
@@ -62,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (DatasetError, ValueError, FileNotFoundError) as exc:
+    except (DatasetError, KeypointsError, ValueError, FileNotFoundError, OSError) as exc:
         print(f"slr {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

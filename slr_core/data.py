@@ -193,7 +193,9 @@ def read_labels(labels_csv: str | Path, sign_map: dict[str, int]) -> pd.DataFram
         raise DatasetError(f"{labels_csv}: not a readable CSV ({exc})") from None
     for column in ("path", "sign"):
         if column not in table.columns:
-            raise DatasetError(f"{labels_csv}: missing column '{column}' (expected path,sign[,participant_id])")
+            raise DatasetError(
+                f"{labels_csv}: missing column '{column}' (expected path,sign[,participant_id])"
+            )
     table = table[table["path"].str.strip() != ""].copy()
     table["sign"] = table["sign"].str.strip().replace("", UNKNOWN_LABEL)
     _check_signs(table["sign"], sign_map, labels_csv)
@@ -256,7 +258,9 @@ def extract_dataset(
     (out / SIGN_MAP_NAME).write_text(json.dumps(sign_map, indent=1))
     report = ExtractReport(out)
 
-    rel = [f"train_landmark_files/{p}/{s}.parquet" for p, s in zip(table["participant_id"], table["sequence_id"])]
+    rel = [
+        f"train_landmark_files/{p}/{s}.parquet" for p, s in zip(table["participant_id"], table["sequence_id"])
+    ]
     clips = [str((labels_csv.parent / p).resolve()) for p in table["path"]]
     jobs = []
     for clip, r in zip(clips, rel):

@@ -31,8 +31,8 @@ from .landmarks import (
     N_MODEL_POINTS,
     N_ROWS,
     PIPELINE_GROUPS,
-    PIPELINE_ROWS,
     PIPELINE_MIRROR,
+    PIPELINE_ROWS,
     PIPELINE_SHOULDERS,
     WRIST,
     to_pipeline_rows,
@@ -206,7 +206,9 @@ def preprocess(
     out, mask, groups, pos = _resample(p, present, positions, length)
     # A point missing inside a present group is 0 as well; clip wild values from bad detections.
     np.clip(out, -8.0, 8.0, out=out)
-    return Features(np.ascontiguousarray(out.transpose(1, 2, 0)), mask, groups, pos, mirrored, int(keep.sum()))
+    return Features(
+        np.ascontiguousarray(out.transpose(1, 2, 0)), mask, groups, pos, mirrored, int(keep.sum())
+    )
 
 
 def preprocess_batch(

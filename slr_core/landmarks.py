@@ -156,6 +156,7 @@ N_PIPELINE_ROWS = len(PIPELINE_ROWS)
 _PIPELINE_INDEX = {int(r): i for i, r in enumerate(PIPELINE_ROWS)}
 PIPELINE_MIRROR = np.array([_PIPELINE_INDEX[int(MIRROR_ROWS[r])] for r in PIPELINE_ROWS])
 PIPELINE_SHOULDERS = np.array([_PIPELINE_INDEX[int(r)] for r in SHOULDER_ROWS])
+PIPELINE_OTHER_ARM = np.array([_PIPELINE_INDEX[int(POSE.start + i)] for i in POSE_LEFT_ARM])
 PIPELINE_GROUPS: dict[str, np.ndarray] = {
     name: np.arange(N_MODEL_POINTS)[sl] for name, sl in MODEL_GROUPS.items()
 }

@@ -1,0 +1,221 @@
+"""Checkpoints as safetensors plus JSON: loading never unpickles anything.
+
+A model folder holds ``model.safetensors`` (the weights; its header metadata carries the JSON
+description: model config, labels, preprocessing version, rejection threshold, metrics, training
+config) and ``model.json``, a readable copy of that description. The safetensors header is the
+source of truth, so one atomic file replace publishes weights and description together.
+
+Training state for ``--resume`` (weights, optimizer moments, position in the run) is a second
+safetensors file of the same kind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .features import PREPROCESS_VERSION
+from .model import ModelConfig, SignTransformer, build_model
+
+FORMAT = "slr-checkpoint/1"
+WEIGHTS = "model.safetensors"
+DESCRIPTION = "model.json"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be used; the message says which file and why."""
+
+
+@dataclass
+class LoadedModel:
+    model: SignTransformer
+    labels: list[str]
+    meta: dict
+    path: Path
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.config
+
+    @property
+    def threshold(self) -> float:
+        return float(self.meta.get("threshold", 0.0))
+
+    @property
+    def name(self) -> str:
+        return self.meta.get("name") or self.path.name
+
+
+def _atomic_save(tensors: dict[str, torch.Tensor], metadata: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(
+        {k: v.detach().contiguous().cpu() for k, v in tensors.items()},
+        str(tmp),
+        {"slr": json.dumps(metadata)},
+    )
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def _read(path: Path) -> tuple[dict, dict[str, torch.Tensor]]:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            raw = (f.metadata() or {}).get("slr")
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:  # safetensors raises several types for damaged files
+        raise CheckpointError(
+            f"{path}: not a readable safetensors file (damaged or truncated?): {exc}"
+        ) from None
+    if raw is None:
+        raise CheckpointError(f"{path}: a safetensors file, but not an slr checkpoint (no 'slr' metadata)")
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        raise CheckpointError(f"{path}: its description is not valid JSON") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: format {meta.get('format')!r}, this code reads {FORMAT!r}")
+    return meta, tensors
+
+
+def describe(
+    config: ModelConfig,
+    labels: list[str],
+    threshold: float = 0.0,
+    metrics: dict | None = None,
+    training: dict | None = None,
+    name: str | None = None,
+) -> dict:
+    return {
+        "format": FORMAT,
+        "name": name,
+        "model": config.to_dict(),
+        "labels": list(labels),
+        "preprocess_version": PREPROCESS_VERSION,
+        "threshold": float(threshold),
+        "metrics": metrics or {},
+        "training": training or {},
+    }
+
+
+def save_model(folder: str | Path, model: torch.nn.Module, meta: dict) -> Path:
+    """Write model.safetensors (atomically) and its readable model.json copy; returns the folder."""
+    folder = Path(folder)
+    model = getattr(model, "module", model)  # unwrap DDP
+    state = model.state_dict()
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(f"refusing to save a model with non-finite weights ({bad[0]} ...)")
+    if len(meta["labels"]) != model.config.num_classes:
+        raise CheckpointError(
+            f"{len(meta['labels'])} labels for a model with {model.config.num_classes} outputs"
+        )
+    _atomic_save(state, meta, folder / WEIGHTS)
+    tmp = folder / (DESCRIPTION + ".tmp")
+    tmp.write_text(json.dumps(meta, indent=1))
+    tmp.replace(folder / DESCRIPTION)
+    return folder
+
+
+def weights_path(path: str | Path) -> Path:
+    path = Path(path)
+    return path / WEIGHTS if path.is_dir() else path
+
+
+def read_description(path: str | Path) -> dict:
+    """The checkpoint's description without building the model (cheap; for listings)."""
+    return _read(weights_path(path))[0]
+
+
+def load_model(
+    path: str | Path,
+    device: str | torch.device = "cpu",
+    expect_labels: list[str] | None = None,
+) -> LoadedModel:
+    """Load a model folder (or its .safetensors file), checking that everything matches."""
+    file = weights_path(path)
+    meta, tensors = _read(file)
+    if meta.get("preprocess_version") != PREPROCESS_VERSION:
+        raise CheckpointError(
+            f"{file}: made for preprocessing version {meta.get('preprocess_version')}, this code has "
+            f"version {PREPROCESS_VERSION}; retrain it or use a matching release"
+        )
+    try:
+        config = ModelConfig.from_dict(meta["model"])
+        labels = [str(x) for x in meta["labels"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{file}: its model description does not fit this code ({exc})") from None
+    if len(labels) != config.num_classes:
+        raise CheckpointError(f"{file}: {len(labels)} labels for a model with {config.num_classes} outputs")
+    if expect_labels is not None and list(expect_labels) != labels:
+        diff = sorted(set(expect_labels) ^ set(labels))[:5]
+        raise CheckpointError(f"{file}: its labels differ from the expected ones (e.g. {diff})")
+    model = build_model(config)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()
+        raise CheckpointError(f"{file}: weights do not match its model config ({first[0]} ...)") from None
+    model.to(device).eval()
+    return LoadedModel(model, labels, meta, Path(path))
+
+
+# --- training state for --resume ------------------------------------------------------------------
+
+
+def save_training_state(
+    path: str | Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    meta: dict,
+    scaler: torch.amp.GradScaler | None = None,
+) -> None:
+    """Weights, optimizer moments and position in the run, in one atomic safetensors file."""
+    model = getattr(model, "module", model)
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    opt = optimizer.state_dict()
+    for idx, state in opt["state"].items():
+        for key, value in state.items():
+            tensors[f"optim.{idx}.{key}"] = value if torch.is_tensor(value) else torch.tensor(value)
+    meta = dict(meta, format=FORMAT, param_groups=opt["param_groups"])
+    if scaler is not None and scaler.is_enabled():
+        meta["scaler"] = {k: float(v) if isinstance(v, float) else v for k, v in scaler.state_dict().items()}
+    _atomic_save(tensors, meta, Path(path))
+
+
+def load_training_state(
+    path: str | Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler | None = None,
+) -> dict:
+    meta, tensors = _read(Path(path))
+    model = getattr(model, "module", model)
+    weights = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"{path}: the saved run does not match this model ({str(exc).splitlines()[0]})"
+        ) from None
+    state: dict[int, dict] = {}
+    for k, v in tensors.items():
+        if k.startswith("optim."):
+            _, idx, key = k.split(".", 2)
+            state.setdefault(int(idx), {})[key] = v
+    try:
+        optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    except (KeyError, ValueError) as exc:
+        raise CheckpointError(f"{path}: optimizer state does not match ({exc})") from None
+    if scaler is not None and "scaler" in meta:
+        scaler.load_state_dict(meta["scaler"])
+    return meta

@@ -1,0 +1,285 @@
+"""The hierarchical transformer for isolated signs (after the seeds' HiT).
+
+    x (b, t, 87, 2) -> GroupEmbedding (lips, left hand, right hand, pose; learned 'missing' vectors)
+                    -> CrossModalAttention (hand <-> hand, lips <-> pose)
+                    -> PatchEmbedding (fuse groups, temporal patches of `patch` frames)
+                    -> local blocks (windowed attention) -> TemporalConv -> global blocks
+                    -> MultiScalePooling (mean, max, adaptive 1/2/4/8, attention)
+                    -> Classifier (head on final + intermediate features, auxiliary heads,
+                       confidence estimate)
+
+Shape legend: b batch, t frames, n tokens (t / patch), p points, d features, c classes.
+Every path honours the frame mask: padding never changes the output.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+from .features import DEFAULT_LENGTH, N_GROUPS
+from .landmarks import MODEL_GROUP_NAMES, MODEL_GROUPS
+from .layers import (
+    Attention,
+    Residual,
+    RMSNorm,
+    TemporalConv,
+    TransformerBlock,
+    band_mask,
+    key_mask,
+    rotary,
+)
+
+
+@dataclass
+class ModelConfig:
+    num_classes: int = 251
+    length: int = DEFAULT_LENGTH  # input frames
+    patch: int = 2  # frames per token
+    group_dim: int = 96
+    dim: int = 192
+    num_heads: int = 4
+    local_blocks: int = 2
+    local_window: int = 4  # tokens either side
+    global_blocks: int = 2
+    conv_kernel: int = 5
+    mlp_ratio: float = 2.0
+    drop: float = 0.1
+    drop_path: float = 0.1
+    head_dim: int = 384
+    pool_scales: tuple[int, ...] = (1, 2, 4, 8)
+
+    def __post_init__(self) -> None:
+        self.pool_scales = tuple(self.pool_scales)
+        if self.length % self.patch:
+            raise ValueError(f"length {self.length} must be a multiple of patch {self.patch}")
+        if self.dim % self.num_heads or self.group_dim % 2:
+            raise ValueError("dim must be divisible by num_heads, group_dim by 2")
+        if self.num_classes < 2:
+            raise ValueError("a classifier needs at least 2 classes")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown model config key(s): {unknown}")
+        return cls(**d)
+
+
+PRESETS = {
+    "tiny": dict(group_dim=32, dim=64, num_heads=2, local_blocks=1, global_blocks=1, head_dim=128),
+    "small": dict(group_dim=64, dim=128, num_heads=4, local_blocks=1, global_blocks=2, head_dim=256),
+    "base": {},
+    "large": dict(group_dim=128, dim=256, num_heads=8, local_blocks=3, global_blocks=3, head_dim=512),
+}
+
+
+class GroupEmbedding(nn.Module):
+    """Separate embedding per landmark group, with a learned vector where the group is missing."""
+
+    def __init__(self, group_dim: int) -> None:
+        super().__init__()
+        self.slices = [MODEL_GROUPS[name] for name in MODEL_GROUP_NAMES]
+        self.embed = nn.ModuleList(
+            nn.Sequential(
+                nn.Linear((s.stop - s.start) * 2, group_dim, bias=False),
+                nn.GELU(),
+                nn.Linear(group_dim, group_dim, bias=False),
+            )
+            for s in self.slices
+        )
+        self.missing = nn.Parameter(torch.zeros(len(self.slices), group_dim))
+
+    def forward(self, x: torch.Tensor, groups: torch.Tensor) -> list[torch.Tensor]:
+        b, t = x.shape[:2]
+        out = []
+        for g, (s, embed) in enumerate(zip(self.slices, self.embed)):
+            e = embed(x[:, :, s].reshape(b, t, -1))  # b t d
+            out.append(torch.where(groups[..., g : g + 1], e, self.missing[g]))
+        return out
+
+
+class CrossModalAttention(nn.Module):
+    """Each stream attends over time to its partner: left <-> right hand, lips <-> pose.
+
+    The two directions of a pair share one block and run as one batch (half the operations).
+    """
+
+    PAIRS = ((1, 2), (0, 3))  # groups in MODEL_GROUP_NAMES order: (left, right hand), (lips, pose)
+
+    def __init__(self, group_dim: int, num_heads: int = 2, drop: float = 0.0) -> None:
+        super().__init__()
+        self.blocks = nn.ModuleList(
+            Residual(group_dim, Attention(group_dim, num_heads, drop)) for _ in self.PAIRS
+        )
+        self.context_norm = nn.ModuleList(RMSNorm(group_dim) for _ in self.PAIRS)
+
+    def forward(self, streams: list[torch.Tensor], attn_mask: torch.Tensor, rot):
+        out = list(streams)
+        b = streams[0].shape[0]
+        rot2 = tuple(torch.cat([r, r]) for r in rot)
+        mask2 = torch.cat([attn_mask, attn_mask])
+        for (i, j), block, norm in zip(self.PAIRS, self.blocks, self.context_norm):
+            queries = torch.cat([streams[i], streams[j]])  # 2b t d
+            context = norm(torch.cat([streams[j], streams[i]]))
+            out[i], out[j] = block(queries, mask2, rot2, context=context).split(b)
+        return out
+
+
+class PatchEmbedding(nn.Module):
+    """Fuse the group streams and cut time into patches of `patch` frames (b t d -> b n d)."""
+
+    def __init__(self, group_dim: int, dim: int, patch: int) -> None:
+        super().__init__()
+        self.patch = patch
+        self.proj = nn.Conv1d(N_GROUPS * group_dim, dim, kernel_size=patch, stride=patch)
+        self.norm = RMSNorm(dim)
+
+    def forward(self, streams: list[torch.Tensor], mask: torch.Tensor, positions: torch.Tensor):
+        x = torch.cat(streams, dim=-1) * mask[..., None]  # b t 4g, padding zeroed
+        x = self.norm(self.proj(x.transpose(1, 2)).transpose(1, 2))  # b n d
+        b, t = mask.shape
+        m = mask.view(b, t // self.patch, self.patch)
+        token_mask = m.any(-1)
+        pos = (positions.view_as(m) * m).sum(-1) / m.sum(-1).clamp(min=1)
+        return x * token_mask[..., None], token_mask, pos
+
+
+class MultiScalePooling(nn.Module):
+    """Masked mean, max, adaptive average at several scales, and attention pooling, concatenated."""
+
+    def __init__(self, dim: int, scales: tuple[int, ...], bin_dim: int = 48) -> None:
+        super().__init__()
+        self.scales = scales
+        self.attn_score = nn.Sequential(nn.Linear(dim, dim // 2), nn.Tanh(), nn.Linear(dim // 2, 1))
+        self.bin_proj = nn.Linear(dim, bin_dim)  # shared by every adaptive bin: keeps the head small
+        self.out_dim = 3 * dim + bin_dim * sum(scales)
+
+    def _adaptive(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Average over bins of the valid tokens (like adaptive_avg_pool1d on each sample's own
+        length): bin k of s covers ranks [floor(k n / s), ceil((k + 1) n / s)). All scales at once."""
+        s = torch.tensor([s for s in self.scales for _ in range(s)], device=x.device).float()
+        k = torch.tensor([k for s in self.scales for k in range(s)], device=x.device).float()
+        n = mask.sum(1).clamp(min=1).float()[:, None, None]  # b 1 1
+        start = torch.floor(k[None, :, None] * n / s[None, :, None])  # b bins 1
+        end = torch.ceil((k[None, :, None] + 1) * n / s[None, :, None])
+        rank = (mask.cumsum(1) - 1).float()[:, None, :]  # b 1 n, rank among valid tokens
+        w = ((rank >= start) & (rank < end) & mask[:, None, :]).float()  # b bins n
+        return self.bin_proj(w @ x / w.sum(-1, keepdim=True).clamp(min=1)).flatten(1)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        m = mask[..., None].float()
+        mean = (x * m).sum(1) / m.sum(1).clamp(min=1)
+        maxed = x.masked_fill(~mask[..., None], float("-inf")).amax(1)
+        maxed = torch.where(mask.any(1, keepdim=True), maxed, torch.zeros_like(maxed))
+        scores = self.attn_score(x).squeeze(-1).masked_fill(~mask, float("-inf"))
+        weights = torch.softmax(scores, dim=1).nan_to_num(0.0)
+        attended = (weights[..., None] * x).sum(1)
+        return torch.cat([mean, maxed, attended, self._adaptive(x, mask)], dim=-1)
+
+
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask[..., None].float()
+    return (x * m).sum(1) / m.sum(1).clamp(min=1)
+
+
+class Classifier(nn.Module):
+    """Head over pooled final features plus intermediate-layer features; auxiliary classifiers on
+    the intermediate layers; a confidence estimate (probability that the prediction is right)."""
+
+    def __init__(self, pooled_dim: int, dim: int, head_dim: int, num_classes: int, drop: float) -> None:
+        super().__init__()
+        self.pool_proj = nn.Sequential(nn.LayerNorm(pooled_dim), nn.Linear(pooled_dim, head_dim), nn.GELU())
+        self.head = nn.Sequential(
+            nn.LayerNorm(head_dim + 2 * dim),
+            nn.Dropout(drop),
+            nn.Linear(head_dim + 2 * dim, head_dim),
+            nn.GELU(),
+            nn.Dropout(drop),
+            nn.Linear(head_dim, num_classes),
+        )
+        self.aux = nn.ModuleList(
+            nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, num_classes)) for _ in range(2)
+        )
+        self.confidence = nn.Sequential(nn.Linear(head_dim + 2 * dim, 64), nn.GELU(), nn.Linear(64, 1))
+
+    def forward(self, pooled: torch.Tensor, intermediate: list[torch.Tensor]) -> dict[str, torch.Tensor]:
+        feats = torch.cat([self.pool_proj(pooled), *intermediate], dim=-1)
+        return {
+            "logits": self.head(feats),
+            "aux_logits": [aux(h) for aux, h in zip(self.aux, intermediate)],
+            "confidence": torch.sigmoid(self.confidence(feats.detach()).squeeze(-1)),
+        }
+
+
+class SignTransformer(nn.Module):
+    """The whole model: (x, mask, groups, positions) -> logits, aux_logits, confidence."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.embedding = GroupEmbedding(c.group_dim)
+        self.cross = CrossModalAttention(c.group_dim, num_heads=2, drop=c.drop)
+        self.patch = PatchEmbedding(c.group_dim, c.dim, c.patch)
+        depth = c.local_blocks + c.global_blocks + 1
+        rates = [c.drop_path * i / max(depth - 1, 1) for i in range(depth)]
+        self.local_blocks = nn.ModuleList(
+            TransformerBlock(c.dim, c.num_heads, c.mlp_ratio, c.drop, rates[i]) for i in range(c.local_blocks)
+        )
+        self.conv = Residual(c.dim, TemporalConv(c.dim, c.conv_kernel, c.drop), rates[c.local_blocks])
+        self.global_blocks = nn.ModuleList(
+            TransformerBlock(c.dim, c.num_heads, c.mlp_ratio, c.drop, rates[c.local_blocks + 1 + i])
+            for i in range(c.global_blocks)
+        )
+        self.norm = RMSNorm(c.dim)
+        self.pool = MultiScalePooling(c.dim, c.pool_scales)
+        self.classifier = Classifier(self.pool.out_dim, c.dim, c.head_dim, c.num_classes, c.drop)
+        self.apply(self._init)
+
+    @staticmethod
+    def _init(m: nn.Module) -> None:
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    def forward(
+        self,
+        x: torch.Tensor,  # b t p 2
+        mask: torch.Tensor,  # b t bool
+        groups: torch.Tensor,  # b t 4 bool
+        positions: torch.Tensor,  # b t float
+    ) -> dict[str, torch.Tensor]:
+        c = self.config
+        x = x * mask[..., None, None]  # padding content never matters
+        groups = groups & mask[..., None]
+        frame_rot = rotary(positions, c.group_dim // 2)
+        streams = self.cross(self.embedding(x, groups), key_mask(mask), frame_rot)
+        h, tok_mask, tok_pos = self.patch(streams, mask, positions)  # b n d
+        rot = rotary(tok_pos, c.dim // c.num_heads)
+        local = band_mask(tok_mask, c.local_window)
+        for block in self.local_blocks:
+            h = block(h, local, rot)
+        h_local = h
+        h = self.conv(h, tok_mask)
+        h_conv = h
+        glob = key_mask(tok_mask)
+        for block in self.global_blocks:
+            h = block(h, glob, rot)
+        h = self.norm(h)
+        intermediate = [masked_mean(h_local, tok_mask), masked_mean(h_conv, tok_mask)]
+        return self.classifier(self.pool(h, tok_mask), intermediate)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_model(config: ModelConfig) -> SignTransformer:
+    return SignTransformer(config)

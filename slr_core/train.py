@@ -1,0 +1,573 @@
+"""train(): the one training loop, for the `slr train` command and the training page.
+
+CPU, one GPU (automatic mixed precision) or many GPUs under torchrun (DDP is switched on by the
+RANK variable torchrun sets; rank 0 alone logs and saves). Focal loss with label smoothing plus
+auxiliary losses, MixUp, AdamW without decay on norms and biases, gradient clipping, a cyclic
+(or cosine) learning rate with warm-up, participant-disjoint validation, early stopping, an
+atomic checkpoint every epoch and an exact --resume.
+
+A run folder holds: config.yaml (resolved), metrics.jsonl (one JSON object per line, followed by
+the UI), status.json, resume.safetensors, model/ (the best model so far) and eval/ (the final
+validation report).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+import yaml
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .augment import AugmentConfig
+from .checkpoint import describe, load_model, load_training_state, save_model, save_training_state
+from .data import DatasetError
+from .evaluate import choose_threshold, evaluate_arrays, write_report
+from .model import PRESETS, ModelConfig, build_model, count_parameters
+from .trainset import EpochSampler, SequenceSet, prepare_data, sample_weights
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (NaN loss, out of memory, ...); checkpoints on disk are kept."""
+
+
+@dataclass
+class TrainConfig:
+    data: list[str] = field(default_factory=list)
+    out: str = "runs/latest"
+    val_data: list[str] = field(default_factory=list)
+    folds: int = 5
+    fold: int = 0
+    unknown_val_fraction: float = 0.5
+    sign_map: str | None = None
+    cache_dir: str | None = None
+    name: str | None = None
+    # model
+    preset: str = "base"
+    model: dict = field(default_factory=dict)  # ModelConfig overrides on top of the preset
+    augment: dict = field(default_factory=dict)  # AugmentConfig overrides
+    # optimisation
+    epochs: int = 60
+    batch_size: int = 64
+    samples_per_epoch: int = 0  # 0: the size of the training split
+    lr: float = 1e-3
+    min_lr: float = 1e-5
+    weight_decay: float = 0.05
+    warmup_steps: int = 100
+    schedule: str = "cyclic"  # cyclic | cosine
+    cycle_epochs: int = 10
+    grad_clip: float = 1.0
+    mixup_prob: float = 0.5
+    mixup_alpha: float = 0.4
+    focal_gamma: float = 2.0
+    label_smoothing: float = 0.1
+    aux_weight: float = 0.3
+    confidence_weight: float = 0.1
+    balance: float = 1.0  # 1: every class drawn equally often; 0: as often as in the data
+    unknown_share: float = 0.1
+    patience: int = 20  # epochs without improvement before stopping
+    monitor: str = "top1"  # top1 | macro_f1 (validation)
+    # machinery
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    amp: bool = True
+    workers: int = 1
+    seed: int = 0
+    log_every: int = 10
+    resume: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.data, str):
+            self.data = [self.data]
+        if isinstance(self.val_data, str):
+            self.val_data = [self.val_data]
+        problems = []
+        if self.epochs < 1:
+            problems.append("epochs must be at least 1")
+        if self.batch_size < 1:
+            problems.append("batch_size must be at least 1")
+        if not (0 < self.lr < 1):
+            problems.append("lr must be between 0 and 1")
+        if self.schedule not in ("cyclic", "cosine"):
+            problems.append("schedule must be cyclic or cosine")
+        if self.preset not in PRESETS:
+            problems.append(f"preset must be one of {', '.join(PRESETS)}")
+        if self.monitor not in ("top1", "macro_f1"):
+            problems.append("monitor must be top1 or macro_f1")
+        if not 0 <= self.fold < max(self.folds, 1):
+            problems.append(f"fold must be in 0..{self.folds - 1}")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def model_config(self, num_classes: int) -> ModelConfig:
+        return ModelConfig(**{**PRESETS[self.preset], **self.model, "num_classes": num_classes})
+
+    def augment_config(self) -> AugmentConfig:
+        return AugmentConfig(**self.augment)
+
+
+def load_config(path: str | Path | None = None, overrides: dict | None = None) -> TrainConfig:
+    """A TrainConfig from a YAML file, then `overrides` (dotted keys like 'model.dim' allowed)."""
+    values: dict = {}
+    if path:
+        try:
+            values = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"{path}: not a readable YAML config ({exc})") from None
+        if not isinstance(values, dict):
+            raise ValueError(f"{path}: a config must be a mapping of settings")
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        head, _, rest = key.partition(".")
+        if rest:
+            values.setdefault(head, {})[rest] = value
+        else:
+            values[key] = value
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+    return TrainConfig(**values)
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def setup_distributed(device_kind: str) -> Dist:
+    """DDP when torchrun's RANK variable is set: NCCL on GPUs, gloo on CPUs."""
+    if "RANK" not in os.environ:
+        return Dist()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device_kind == "cuda" else "gloo")
+    return Dist(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+
+
+def pick_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available; use --device cpu")
+        return torch.device(name if ":" in name else f"cuda:{local_rank}")
+    if name != "cpu":
+        raise ValueError(f"unknown device {name!r}; use auto, cpu or cuda")
+    return torch.device("cpu")
+
+
+def get_lr(step: int, cfg: TrainConfig, steps_per_epoch: int) -> float:
+    """Linear warm-up, then a triangular cycle between min_lr and lr whose peak halves each cycle
+    (cyclic), or a cosine decay to min_lr over the run (cosine)."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    step -= cfg.warmup_steps
+    if cfg.schedule == "cosine":
+        total = max(1, cfg.epochs * steps_per_epoch - cfg.warmup_steps)
+        return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * min(step / total, 1.0)))
+    cycle = max(2, cfg.cycle_epochs * steps_per_epoch)
+    k, pos = divmod(step, cycle)
+    peak = cfg.min_lr + (cfg.lr - cfg.min_lr) * 0.5**k
+    # start each cycle at the peak and go down, then back up (triangle)
+    frac = abs(1 - 2 * pos / cycle)
+    return cfg.min_lr + (peak - cfg.min_lr) * frac
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, smoothing: float) -> torch.Tensor:
+    """Focal loss (https://arxiv.org/abs/1708.02002) on soft targets, with label smoothing."""
+    c = logits.shape[-1]
+    target = target * (1 - smoothing) + smoothing / c
+    logp = F.log_softmax(logits.float(), dim=-1)
+    weight = (1 - logp.exp()).pow(gamma) if gamma > 0 else 1.0
+    return -(target * weight * logp).sum(-1).mean()
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
+    """AdamW; no weight decay on norms, biases, residual weights and learned embeddings (1-d)."""
+    decay, no_decay = [], []
+    for name, p in model.named_parameters():
+        (decay if p.ndim >= 2 and "missing" not in name else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.98), fused=False)
+
+
+def mixup(batch, num_classes: int, cfg: TrainConfig, rng: np.random.Generator):
+    """MixUp (https://arxiv.org/abs/1710.09412) on preprocessed batches; returns soft targets."""
+    x, mask, groups, pos, y = batch
+    target = F.one_hot(y, num_classes).float()
+    if cfg.mixup_prob <= 0 or rng.random() >= cfg.mixup_prob:
+        return (x, mask, groups, pos), target
+    lam = float(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha))
+    lam = max(lam, 1 - lam)  # the first sample stays the main one
+    perm = torch.from_numpy(rng.permutation(len(y))).to(y.device)
+    x = lam * x + (1 - lam) * x[perm]
+    both = mask & mask[perm]
+    pos = torch.where(both, lam * pos + (1 - lam) * pos[perm], torch.where(mask, pos, pos[perm]))
+    return (x, mask | mask[perm], groups | groups[perm], pos), lam * target + (1 - lam) * target[perm]
+
+
+class _StopFlag:
+    """Set by SIGINT/SIGTERM (the training page's Stop) or by a caller; checked between steps."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._old = {}
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._old[sig] = signal.signal(sig, lambda *_: self.event.set())
+
+    def restore(self) -> None:
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+
+
+class RunLog:
+    """metrics.jsonl and status.json of a run (rank 0 only)."""
+
+    def __init__(self, out: Path, enabled: bool, processes: int = 1) -> None:
+        self.out, self.enabled, self.processes = out, enabled, processes
+        self._file = open(out / "metrics.jsonl", "a") if enabled else None  # noqa: SIM115
+
+    def metric(self, **record) -> None:
+        if self.enabled:
+            self._file.write(json.dumps(dict(record, time=time.time())) + "\n")
+            self._file.flush()
+
+    def status(self, state: str, **info) -> None:
+        if self.enabled:
+            tmp = self.out / "status.json.tmp"
+            info = dict(info, state=state, pid=os.getpid(), processes=self.processes, updated=time.time())
+            tmp.write_text(json.dumps(info))
+            tmp.replace(self.out / "status.json")
+
+    def close(self) -> None:
+        if self._file:
+            self._file.close()
+
+
+@torch.no_grad()
+def predict_split(model, loader, device, autocast, ddp: Dist) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and class probabilities over a validation loader (gathered from every rank)."""
+    model.eval()
+    ys, probs = [], []
+    for x, mask, groups, pos, y in loader:
+        with autocast():
+            out = model(x.to(device), mask.to(device), groups.to(device), pos.to(device))
+        probs.append(torch.softmax(out["logits"].float(), -1).cpu().numpy())
+        ys.append(y.numpy())
+    y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
+    p = np.concatenate(probs) if probs else np.zeros((0, 0), np.float32)
+    if ddp.enabled:
+        gathered = [None] * ddp.world
+        dist.all_gather_object(gathered, (y, p))
+        y = np.concatenate([g[0] for g in gathered])
+        p = np.concatenate([g[1] for g in gathered if len(g[1])])
+    return y, p
+
+
+# --- the loop --------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainResult:
+    state: str  # finished | early-stopped | stopped
+    epochs_done: int
+    best: dict
+    model_dir: Path
+    run_dir: Path
+
+
+def train(cfg: TrainConfig, stop: threading.Event | None = None, progress: bool = True) -> TrainResult:
+    """Train a model as `cfg` says; returns when done, stopped early, or asked to stop."""
+    device_kind = (
+        "cuda"
+        if cfg.device.startswith("cuda") or (cfg.device == "auto" and torch.cuda.is_available())
+        else "cpu"
+    )
+    ddp = setup_distributed(device_kind)
+    device = pick_device(cfg.device, ddp.local_rank)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    out = Path(cfg.out)
+    resume_file = out / "resume.safetensors"
+    if ddp.main:
+        out.mkdir(parents=True, exist_ok=True)
+        if not cfg.resume and resume_file.exists():
+            raise ValueError(
+                f"{out} already holds a run; pass --resume to continue it, or choose another --out"
+            )
+        if cfg.resume and not resume_file.exists():
+            raise ValueError(f"{out}: nothing to resume (no resume.safetensors)")
+    log = RunLog(out, ddp.main, ddp.world)
+    flag = _StopFlag()
+    flag.install()
+    stop = stop or flag.event
+    try:
+        return _train(cfg, ddp, device, out, resume_file, log, stop, progress and ddp.main)
+    except Exception as exc:
+        log.status("failed", message=f"{type(exc).__name__}: {exc}")
+        raise
+    finally:
+        flag.restore()
+        log.close()
+        if ddp.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _train(cfg, ddp: Dist, device, out: Path, resume_file: Path, log: RunLog, stop, progress) -> TrainResult:
+    torch.manual_seed(cfg.seed)
+    log.status("preparing", message="opening the data and building caches")
+    if ddp.enabled and not ddp.main:
+        dist.barrier()  # rank 0 builds the caches first
+    data = prepare_data(
+        cfg.data, cfg.val_data, cfg.folds, cfg.fold, cfg.unknown_val_fraction, cfg.sign_map,
+        cfg.cache_dir, max(1, cfg.workers), progress,
+    )  # fmt: skip
+    if ddp.enabled and ddp.main:
+        dist.barrier()
+    mcfg = cfg.model_config(len(data.labels))
+    model = build_model(mcfg).to(device)
+    optimizer = make_optimizer(model, cfg)
+    use_amp = cfg.amp and device.type == "cuda"
+    amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
+
+    def autocast():
+        return torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp)
+
+    per_rank = max(1, (cfg.samples_per_epoch or len(data.train)) // ddp.world)
+    steps_per_epoch = math.ceil(per_rank / cfg.batch_size)
+    weights = sample_weights(data.train.targets, data.labels, cfg.balance, cfg.unknown_share)
+    sampler = EpochSampler(weights, per_rank, cfg.seed, ddp.rank, ddp.world)
+    train_set = SequenceSet(data.caches, data.train, mcfg.length, cfg.augment_config())
+    val_split = data.val
+    if ddp.enabled:  # each rank predicts a shard; predictions are gathered
+        val_split = type(val_split)(
+            val_split.items[ddp.rank :: ddp.world], val_split.targets[ddp.rank :: ddp.world]
+        )
+    val_set = SequenceSet(data.caches, val_split, mcfg.length)
+    loader_args = dict(num_workers=cfg.workers, pin_memory=device.type == "cuda", persistent_workers=False)
+    val_loader = DataLoader(val_set, batch_size=max(cfg.batch_size, 128), shuffle=False, **loader_args)
+    full_val_loader = val_loader
+    if ddp.enabled:
+        full_val = SequenceSet(data.caches, data.val, mcfg.length)
+        full_val_loader = DataLoader(
+            full_val, batch_size=max(cfg.batch_size, 128), shuffle=False, **loader_args
+        )
+
+    state = {
+        "epoch": 0,
+        "step_in_epoch": 0,
+        "global_step": 0,
+        "best": None,
+        "best_epoch": -1,
+        "bad_epochs": 0,
+    }
+    if cfg.resume:
+        saved = load_training_state(resume_file, model, optimizer, scaler)
+        if saved.get("labels") != data.labels:
+            raise DatasetError(f"{resume_file}: the run was trained on other classes than this data has")
+        state.update({k: saved[k] for k in state if k in saved})
+    if ddp.main:
+        resolved = dict(asdict(cfg), model=mcfg.to_dict(), augment=cfg.augment_config().to_dict())
+        (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+        for note in data.notes:
+            print(f"note: {note}")
+        print(
+            f"{count_parameters(model) / 1e6:.2f}M parameters, {len(data.labels)} classes, "
+            f"{len(data.train)} training / {len(data.val)} validation sequences, device {device}"
+            + (f", {ddp.world} processes" if ddp.enabled else "")
+        )
+    net = (
+        torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+        if ddp.enabled
+        else model
+    )
+    meta_common = {"name": cfg.name or out.resolve().name, "training": resolved_training(cfg, data)}
+    threshold = 0.0
+
+    while state["epoch"] < cfg.epochs:
+        epoch = state["epoch"]
+        sampler.set_epoch(epoch, state["step_in_epoch"] * cfg.batch_size)
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
+        loader = DataLoader(
+            train_set, batch_size=cfg.batch_size, sampler=sampler, generator=gen, **loader_args
+        )
+        net.train()
+        t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False,
+                   initial=state["step_in_epoch"], total=steps_per_epoch)  # fmt: skip
+        for batch in bar:
+            step = state["global_step"]
+            # Every random choice of this step (dropout, MixUp) follows from (seed, step, rank).
+            torch.manual_seed(cfg.seed * 7_919 + step * 104_729 + ddp.rank)
+            step_rng = np.random.default_rng([cfg.seed, step, ddp.rank])
+            lr = get_lr(step, cfg, steps_per_epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batch = [b.to(device, non_blocking=True) for b in batch]
+            inputs, target = mixup(batch, len(data.labels), cfg, step_rng)
+            try:
+                with autocast():
+                    out_ = net(*inputs)
+                    loss = focal_loss(out_["logits"], target, cfg.focal_gamma, cfg.label_smoothing)
+                    aux = sum(
+                        focal_loss(a, target, cfg.focal_gamma, cfg.label_smoothing)
+                        for a in out_["aux_logits"]
+                    )
+                    right = (out_["logits"].argmax(-1) == target.argmax(-1)).float()
+                    conf = F.binary_cross_entropy(out_["confidence"].float().clamp(1e-6, 1 - 1e-6), right)
+                    total = (
+                        loss
+                        + cfg.aux_weight * aux / max(len(out_["aux_logits"]), 1)
+                        + cfg.confidence_weight * conf
+                    )
+                if not torch.isfinite(total):
+                    raise TrainingError(
+                        f"the loss became {total.item()} at step {step} (epoch {epoch + 1}); nothing was saved "
+                        f"over the last good checkpoint. Lower --lr (now {cfg.lr}) or check the data"
+                    )
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(total).backward()
+                scaler.unscale_(optimizer)
+                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
+                scaler.step(optimizer)
+                scaler.update()
+            except torch.OutOfMemoryError:
+                raise TrainingError(
+                    f"out of memory on {device} at batch size {cfg.batch_size}; try --batch-size "
+                    f"{max(1, cfg.batch_size // 2)}. The checkpoints on disk are unchanged"
+                ) from None
+            n = len(target)
+            seen += n
+            loss_sum += total.item() * n
+            correct += int(right.sum().item())
+            state["global_step"] += 1
+            state["step_in_epoch"] += 1
+            if progress:
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", lr=f"{lr:.2e}")
+            if state["global_step"] % cfg.log_every == 0:
+                log.metric(type="step", epoch=epoch + (state["step_in_epoch"] / steps_per_epoch), step=state["global_step"],
+                           loss=total.item(), lr=lr, train_acc=correct / seen,
+                           samples_per_s=seen * ddp.world / max(time.time() - t0, 1e-6))  # fmt: skip
+                log.status("running", epoch=epoch, epochs=cfg.epochs, step=state["global_step"],
+                           step_in_epoch=state["step_in_epoch"], steps_per_epoch=steps_per_epoch)  # fmt: skip
+            if _should_stop(stop, ddp):
+                if ddp.main:
+                    save_training_state(resume_file, net, optimizer, _resume_meta(state, data, cfg), scaler)
+                log.status("stopped", epoch=epoch, epochs=cfg.epochs, step=state["global_step"],
+                           message="stopped; continue with --resume")  # fmt: skip
+                return TrainResult("stopped", epoch, state["best"] or {}, out / "model", out)
+        bar.close()
+
+        y, probs = predict_split(net, val_loader, device, autocast, ddp)
+        metrics = {}
+        if ddp.main:
+            rep = evaluate_arrays(y, probs, data.labels, threshold=0.0)
+            val_loss = float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-9, 1)).mean())
+            metrics = {"top1": rep.top1, "top5": rep.top5, "macro_f1": rep.macro_f1, "loss": val_loss}
+        state["epoch"] += 1
+        state["step_in_epoch"] = 0
+        improved = ddp.main and (state["best"] is None or metrics[cfg.monitor] > state["best"][cfg.monitor])
+        if improved:
+            state["best"], state["best_epoch"], state["bad_epochs"] = metrics, epoch, 0
+            save_model(out / "model", net, describe(mcfg, data.labels, threshold, metrics, **meta_common))
+        elif ddp.main:
+            state["bad_epochs"] += 1
+        if ddp.main:
+            save_training_state(resume_file, net, optimizer, _resume_meta(state, data, cfg), scaler)
+            log.metric(type="epoch", epoch=epoch + 1, step=state["global_step"], train_loss=loss_sum / max(seen, 1),
+                       train_acc=correct / max(seen, 1), **{f"val_{k}": v for k, v in metrics.items()},
+                       lr=get_lr(state["global_step"], cfg, steps_per_epoch), improved=bool(improved),
+                       seconds=time.time() - t0)  # fmt: skip
+            log.status("running", epoch=epoch + 1, epochs=cfg.epochs, step=state["global_step"],
+                       best=state["best"], best_epoch=state["best_epoch"] + 1)  # fmt: skip
+            if progress:
+                tqdm.write(
+                    f"epoch {epoch + 1}: train loss {loss_sum / max(seen, 1):.3f} acc {correct / max(seen, 1):.3f} | "
+                    f"val top-1 {metrics['top1']:.3f} top-5 {metrics['top5']:.3f} F1 {metrics['macro_f1']:.3f}"
+                    + (" *" if improved else "")
+                )
+        early = _broadcast(state["bad_epochs"] >= cfg.patience, ddp)
+        if early:
+            break
+
+    result_state = "early-stopped" if state["epoch"] < cfg.epochs else "finished"
+    if ddp.main:
+        _finalize(out, device, full_val_loader, meta_common)
+        log.status(result_state, epoch=state["epoch"], epochs=cfg.epochs, best=state["best"],
+                   best_epoch=state["best_epoch"] + 1, message=f"best model in {out / 'model'}")  # fmt: skip
+    return TrainResult(result_state, state["epoch"], state["best"] or {}, out / "model", out)
+
+
+def resolved_training(cfg: TrainConfig, data) -> dict:
+    return {
+        "data": [str(Path(d).resolve().name) for d in cfg.data],
+        "val_data": [str(Path(d).resolve().name) for d in cfg.val_data],
+        "folds": cfg.folds,
+        "fold": cfg.fold,
+        "train_sequences": len(data.train),
+        "val_sequences": len(data.val),
+        "epochs": cfg.epochs,
+        "batch_size": cfg.batch_size,
+        "lr": cfg.lr,
+        "seed": cfg.seed,
+    }
+
+
+def _resume_meta(state: dict, data, cfg: TrainConfig) -> dict:
+    return dict(state, labels=data.labels, config=asdict(cfg))
+
+
+def _should_stop(stop, ddp: Dist) -> bool:
+    return _broadcast(stop.is_set(), ddp)
+
+
+def _broadcast(flag: bool, ddp: Dist) -> bool:
+    """One decision for all ranks (any rank asking to stop stops everyone)."""
+    if not ddp.enabled:
+        return bool(flag)
+    t = torch.tensor([1.0 if flag else 0.0])
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item() > 0)
+
+
+def _finalize(out: Path, device, val_loader, meta_common: dict) -> None:
+    """Choose the rejection threshold on validation for the best model, store it, write the report."""
+    best = load_model(out / "model", device)
+    y, probs = predict_split(best.model, val_loader, device, contextlib.nullcontext, Dist())
+    threshold = choose_threshold(y, probs, best.labels)
+    report = evaluate_arrays(y, probs, best.labels, threshold)
+    metrics = dict(best.meta.get("metrics", {}), open_set=report.open_set)
+    meta = describe(best.config, best.labels, threshold, metrics, **meta_common)
+    save_model(out / "model", best.model, meta)
+    write_report(report, out / "eval", {"split": "validation", "threshold": threshold})

@@ -1,0 +1,97 @@
+"""The hierarchical transformer: shapes, gradients, masking, presets, config checks."""
+
+import pytest
+import torch
+
+from slr_core.model import PRESETS, ModelConfig, build_model, count_parameters
+
+
+def tiny(**kw) -> ModelConfig:
+    return ModelConfig(**{**PRESETS["tiny"], "num_classes": 7, "drop": 0.0, "drop_path": 0.0, **kw})
+
+
+def batch(b=3, t=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, t, 87, 2, generator=g)
+    mask = torch.ones(b, t, dtype=torch.bool)
+    mask[1, 40:] = False
+    mask[2, 9:] = False
+    groups = torch.rand(b, t, 4, generator=g) > 0.2
+    pos = torch.arange(t, dtype=torch.float32).expand(b, t).clone()
+    return x, mask, groups, pos
+
+
+def test_output_shapes():
+    model = build_model(tiny()).eval()
+    out = model(*batch())
+    assert out["logits"].shape == (3, 7)
+    assert len(out["aux_logits"]) == 2 and all(a.shape == (3, 7) for a in out["aux_logits"])
+    assert out["confidence"].shape == (3,) and ((out["confidence"] > 0) & (out["confidence"] < 1)).all()
+
+
+def test_backward_reaches_every_parameter():
+    model = build_model(tiny()).train()
+    out = model(*batch())
+    loss = (
+        out["logits"].logsumexp(-1).mean()
+        + sum(a.mean() for a in out["aux_logits"])
+        + out["confidence"].mean()
+    )
+    loss.backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert not missing
+
+
+def test_padding_never_changes_the_output():
+    model = build_model(tiny()).eval()
+    x, mask, groups, pos = batch()
+    with torch.no_grad():
+        ref = model(x, mask, groups, pos)
+        x2, g2, p2 = x.clone(), groups.clone(), pos.clone()
+        x2[~mask] = torch.randn_like(x2[~mask]) * 100  # garbage in the padding
+        g2[~mask] = ~g2[~mask]
+        p2[~mask] = 1e4
+        out = model(x2, mask, g2, p2)
+    for key in ("logits", "confidence"):
+        torch.testing.assert_close(out[key], ref[key], rtol=0, atol=1e-5)
+    for a, b in zip(out["aux_logits"], ref["aux_logits"]):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-5)
+
+
+def test_samples_do_not_influence_each_other():
+    model = build_model(tiny()).eval()
+    x, mask, groups, pos = batch()
+    with torch.no_grad():
+        together = model(x, mask, groups, pos)["logits"]
+        alone = torch.cat([model(x[i : i + 1], mask[i : i + 1], groups[i : i + 1], pos[i : i + 1])["logits"]
+                           for i in range(3)])  # fmt: skip
+    torch.testing.assert_close(together, alone, rtol=0, atol=1e-5)
+
+
+def test_an_empty_sample_gives_finite_output():
+    model = build_model(tiny()).eval()
+    x, mask, groups, pos = batch()
+    mask[0] = False
+    with torch.no_grad():
+        out = model(x, mask, groups, pos)
+    assert torch.isfinite(out["logits"]).all()
+
+
+def test_default_config_is_a_few_million_parameters():
+    n = count_parameters(build_model(ModelConfig()))
+    assert 2e6 < n < 5e6
+    sizes = [
+        count_parameters(build_model(ModelConfig(**PRESETS[p]))) for p in ("tiny", "small", "base", "large")
+    ]
+    assert sizes == sorted(sizes)
+
+
+def test_config_checks_and_round_trip():
+    cfg = tiny(pool_scales=[1, 2])
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="multiple of patch"):
+        ModelConfig(length=63)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        ModelConfig(num_classes=1)
+    with pytest.raises(ValueError, match="unknown model config"):
+        ModelConfig.from_dict({"dimm": 3})
