@@ -1,34 +1,68 @@
-"""Home page of the sign-language recognition app (the pages arrive with the following issues)."""
+"""Sign-language recognition: the Streamlit app's home page (the other pages are in pages/).
+
+Run with `make run` (or `streamlit run app.py`). Every page shares the keywords and the active model
+through session state (mirrored into the URL, so a reload keeps them).
+"""
 
 import platform
 
 import streamlit as st
 
-st.set_page_config(page_title="Sign-language recognition", page_icon="🤟", layout="wide")
+from slr_core import ui
+
+ui.page_setup("Home", "🤟")
 st.title("🤟 Sign-language recognition")
 st.write(
-    "Recognise signs from a webcam or a recorded clip with MediaPipe keypoints and a hierarchical "
-    "transformer, collect them as keywords, and turn the keywords into an English sentence."
+    "Sign in front of your webcam or upload a clip: MediaPipe finds your lips, hands and arms, a "
+    "hierarchical transformer recognises the signs (250 signs of the Kaggle ASL vocabulary), "
+    "the signs pile up as keywords, and one click turns them into an English sentence."
 )
-st.subheader("Pages to come")
-st.markdown(
-    "- **Live camera**: signs recognised as you sign\n"
-    "- **Upload clip**: the signs in a recorded video, with confidence\n"
-    "- **Dataset explorer**: skeleton animations and predictions for Kaggle-layout samples\n"
-    "- **Translate**: keywords to an English sentence (FLAN-T5)\n"
-    "- **Train**: the training loop with live curves"
-)
-st.subheader("Environment")
+cols = st.columns(3)
+cols[0].page_link("pages/1_Live_camera.py", label="Live camera", icon="📷")
+cols[1].page_link("pages/2_Upload_clip.py", label="Upload a clip", icon="🎞️")
+cols[2].page_link("pages/4_Translate.py", label="Translate keywords", icon="💬")
+cols = st.columns(3)
+cols[0].page_link("pages/3_Dataset_explorer.py", label="Dataset explorer", icon="🗂️")
+cols[1].page_link("pages/5_Train.py", label="Train a model", icon="🏋️")
+
+st.subheader("Active model")
+loaded = ui.active_model()
+if loaded is not None:
+    m = loaded.meta.get("metrics", {})
+    signs = [x for x in loaded.labels if not x.startswith("_")]
+    open_set = m.get("open_set", {})
+    st.markdown(
+        f"**{loaded.name}**: {len(signs)} signs"
+        + (", rejects words outside its vocabulary" if len(signs) < len(loaded.labels) else "")
+        + f"; rejection threshold {loaded.threshold:.2f}."
+    )
+    if m:
+        c = st.columns(4)
+        c[0].metric("validation top-1", f"{m.get('top1', float('nan')):.1%}")
+        c[1].metric("validation top-5", f"{m.get('top5', float('nan')):.1%}")
+        c[2].metric("macro F1", f"{m.get('macro_f1', float('nan')):.2f}")
+        if open_set.get("n_oov"):
+            c[3].metric("unknown words rejected", f"{open_set['oov_rejected']:.1%}")
+    card = loaded.path / "README.md"
+    if card.is_file():
+        with st.expander("Model card"):
+            st.markdown(card.read_text())
+
+st.subheader("This machine")
+composer, why = ui.composer()
+rows = {"device": ui.device_name(), "sentence composer": composer.name}
+if why:
+    rows["why that composer"] = why
 try:
     import mediapipe
     import torch
 
-    device = f"CUDA ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "CPU"
-    st.table(
-        {
-            "component": ["Python", "torch", "mediapipe", "streamlit", "device"],
-            "version": [platform.python_version(), torch.__version__, mediapipe.__version__, st.__version__, device],
-        }
-    )
+    rows.update({"Python": platform.python_version(), "torch": torch.__version__,
+                 "mediapipe": mediapipe.__version__, "streamlit": st.__version__})  # fmt: skip
 except ImportError as exc:
     st.error(f"A dependency is missing ({exc}); run `make run` to set up the environment.")
+st.table({"": list(rows), "value": list(rows.values())})
+
+st.subheader("Keywords so far")
+words = ui.keywords()
+st.write(" · ".join(words) if words else "None yet: recognise a sign on the camera or upload pages.")

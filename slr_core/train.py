@@ -79,6 +79,7 @@ class TrainConfig:
     unknown_share: float = 0.1
     patience: int = 20  # epochs without improvement before stopping
     monitor: str = "top1"  # top1 | macro_f1 (validation)
+    select: str = "best"  # best: keep the best validation epoch; last: keep the last epoch
     # machinery
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     amp: bool = True
@@ -105,6 +106,8 @@ class TrainConfig:
             problems.append(f"preset must be one of {', '.join(PRESETS)}")
         if self.monitor not in ("top1", "macro_f1"):
             problems.append("monitor must be top1 or macro_f1")
+        if self.select not in ("best", "last"):
+            problems.append("select must be best or last")
         if not 0 <= self.fold < max(self.folds, 1):
             problems.append(f"fold must be in 0..{self.folds - 1}")
         if problems:
@@ -500,9 +503,10 @@ def _train(cfg, ddp: Dist, device, out: Path, resume_file: Path, log: RunLog, st
         improved = ddp.main and (state["best"] is None or metrics[cfg.monitor] > state["best"][cfg.monitor])
         if improved:
             state["best"], state["best_epoch"], state["bad_epochs"] = metrics, epoch, 0
-            save_model(out / "model", net, describe(mcfg, data.labels, threshold, metrics, **meta_common))
         elif ddp.main:
             state["bad_epochs"] += 1
+        if improved if cfg.select == "best" else ddp.main:
+            save_model(out / "model", net, describe(mcfg, data.labels, threshold, metrics, **meta_common))
         if ddp.main:
             save_training_state(resume_file, net, optimizer, _resume_meta(state, data, cfg), scaler)
             log.metric(type="epoch", epoch=epoch + 1, step=state["global_step"], train_loss=loss_sum / max(seen, 1),

@@ -1,0 +1,124 @@
+"""The live path's throughput and latency on these cores: a real clip, looped as a 30 fps camera,
+through the very callback the live page gives streamlit-webrtc (slr_core.live.make_video_callback).
+
+A producer thread delivers a frame every 1/30 s; a worker thread does what streamlit-webrtc's
+async processing does: take every frame queued so far, process only the newest (older ones are
+dropped, so the stream never falls behind). Prints processed frames per second, the share of
+frames dropped, the time each frame takes, and the time from the end of a sign (the signer's hands
+leave the picture) to its event. Medians over several runs.
+Usage: python bench/bench_live.py [--model DIR] [--seconds 20] [--runs 3] [--clip WORD]
+"""
+
+import argparse
+import queue
+import statistics
+import threading
+import time
+from fractions import Fraction
+
+import numpy as np
+from common import DATA, REPO, require_shared
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kaggle2"))
+parser.add_argument("--seconds", type=float, default=20.0)
+parser.add_argument("--runs", type=int, default=3)
+parser.add_argument("--clip", default="hello", help="a PopSign reference word")
+args = parser.parse_args()
+require_shared()
+
+import av  # noqa: E402
+import torch  # noqa: E402
+
+from slr_core.checkpoint import load_model  # noqa: E402
+from slr_core.extract import iter_frames  # noqa: E402
+from slr_core.live import LiveSession, make_video_callback  # noqa: E402
+from slr_core.streaming import Classifier  # noqa: E402
+
+torch.set_num_threads(1)  # as in the app
+clip = DATA / "popsign-reference" / "clips" / f"{args.clip}.mp4"
+frames = [rgb for _, rgb in iter_frames(clip)]
+FPS = 30.0
+period = len(frames) / FPS
+classifier = Classifier(load_model(args.model))
+
+# When does the sign end in each loop? The last frame with hands, found once with MediaPipe.
+probe = LiveSession(classifier)
+hands = []
+for i, rgb in enumerate(frames):
+    probe.process(rgb.copy(), i / FPS)
+    hands.append(probe.snapshot()["hand_frames"])
+probe.close()
+hand_idx = np.flatnonzero(np.diff(np.r_[0, hands]) > 0)
+sign_end = hand_idx[-1] / FPS if len(hand_idx) else None
+print(f"clip {clip.name}: {len(frames)} frames of {frames[0].shape[1]}x{frames[0].shape[0]}, looped at 30 fps; "
+      f"hands end at {sign_end:.2f} s of each {period:.2f} s loop")  # fmt: skip
+
+
+def one_run(seconds: float):
+    session = LiveSession(classifier)
+    callback = make_video_callback(session)
+    inbox: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    processed, per_frame, latencies = [], [], []
+    start = time.monotonic()
+
+    def producer():
+        n = 0
+        while not stop.is_set():
+            due = start + n / FPS
+            time.sleep(max(0.0, due - time.monotonic()))
+            frame = av.VideoFrame.from_ndarray(frames[n % len(frames)], format="rgb24")
+            frame.pts, frame.time_base = n, Fraction(1, 30)
+            inbox.put(frame)
+            n += 1
+            if time.monotonic() - start > seconds:
+                stop.set()
+
+    def worker():
+        while not stop.is_set() or not inbox.empty():
+            try:
+                batch = [inbox.get(timeout=0.5)]
+            except queue.Empty:
+                continue
+            while not inbox.empty():
+                batch.append(inbox.get_nowait())  # streamlit-webrtc keeps only the newest
+            t0 = time.perf_counter()
+            callback(batch[-1])
+            per_frame.append(time.perf_counter() - t0)
+            processed.append(time.monotonic())
+            for e in session.drain():
+                loop = int(e.end // period)
+                end_wall = start + loop * period + sign_end
+                latencies.append(time.monotonic() - end_wall)
+
+    threads = [threading.Thread(target=producer), threading.Thread(target=worker)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    session.close()
+    delivered = int(round(seconds * FPS))
+    fps = (len(processed) - 1) / (processed[-1] - processed[0])
+    return fps, 1 - len(processed) / delivered, statistics.median(per_frame) * 1000, latencies
+
+
+fps_runs, drop_runs, ms_runs, lat_all = [], [], [], []
+for _ in range(args.runs):
+    fps, dropped, ms, lat = one_run(args.seconds)
+    fps_runs.append(fps)
+    drop_runs.append(dropped)
+    ms_runs.append(ms)
+    lat_all += lat
+print(f"processed frames per second: median {statistics.median(fps_runs):.1f} "
+      f"(runs: {', '.join(f'{f:.1f}' for f in fps_runs)}) of 30 delivered")  # fmt: skip
+print(f"frames dropped: median {100 * statistics.median(drop_runs):.0f}%")
+print(
+    f"time per processed frame (MediaPipe + recogniser + drawing): median {statistics.median(ms_runs):.1f} ms"
+)
+if lat_all:
+    lat = np.array(lat_all) * 1000
+    print(f"end of sign -> event: median {np.median(lat):.0f} ms, 90th percentile {np.percentile(lat, 90):.0f} ms "
+          f"({len(lat)} events; the page polls every 200 ms on top)")  # fmt: skip
+else:
+    print("no sign was recognised in the looped clip")

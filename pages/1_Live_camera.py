@@ -1,0 +1,98 @@
+"""Live camera: signs recognised from the webcam as they happen, joining the keywords.
+
+The browser streams the camera over WebRTC (streamlit-webrtc); each frame goes through MediaPipe,
+the streaming recogniser and the skeleton overlay in a worker thread (slr_core.live), which never
+touches Streamlit. This script thread drains the recognised signs and shows them.
+"""
+
+import time
+
+import streamlit as st
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+from slr_core import app_state, ui
+from slr_core.live import LiveSession, make_video_callback
+
+REFRESH_S = 0.2
+
+ui.page_setup("Live camera", "📷")
+st.title("📷 Live camera")
+st.write("Press **START**, allow the camera, and sign with your hands in view. Lower your hands (or "
+         "pause) between signs: each recognised sign appears below and joins the keywords.")  # fmt: skip
+
+classifier = ui.classifier()
+if classifier is None:
+    st.stop()
+try:
+    ice = app_state.ice_servers()
+except ValueError as exc:
+    st.error(str(exc))
+    ice = []
+
+# One LiveSession per browser session and model (it holds MediaPipe while the camera runs).
+session = st.session_state.get("live_session")
+if session is None or session.classifier is not classifier:
+    if session is not None:
+        session.close()
+    session = LiveSession(classifier)
+    st.session_state["live_session"] = session
+st.session_state.setdefault("live_events", [])
+
+try:
+    ctx = webrtc_streamer(
+        key="live-camera",
+        mode=WebRtcMode.SENDRECV,
+        video_frame_callback=make_video_callback(session),
+        media_stream_constraints={
+            "video": {"width": {"ideal": 640}, "height": {"ideal": 480}},
+            "audio": False,
+        },
+        rtc_configuration={"iceServers": ice},
+        async_processing=True,  # the newest frame is processed, older ones dropped: never falls behind
+    )
+except Exception as exc:  # e.g. no Streamlit server behind the page (script runners, tests)
+    st.error(f"The camera component could not start here ({type(exc).__name__}). Run the app with "
+             "`make run` and open it in a browser.")  # fmt: skip
+    st.stop()
+
+stats_box = st.empty()
+signs_box = st.empty()
+
+
+def render() -> None:
+    events = st.session_state["live_events"]
+    snap = session.snapshot()
+    stats_box.caption(f"{snap['fps']:.1f} frames processed per second · {snap['frames']} frames, "
+                      f"hands in {snap['hand_frames']} · {snap['last_ms']:.0f} ms per frame")  # fmt: skip
+    with signs_box.container():
+        if events:
+            st.subheader("Recognised")
+            for e in reversed(events[-10:]):
+                st.markdown(f"**{e.label}** · {e.confidence:.0%} · {e.start:.1f}-{e.end:.1f} s  "
+                            f"<span style='color:gray'>({', '.join(n for n, _ in e.top5[1:4])})</span>",
+                            unsafe_allow_html=True)  # fmt: skip
+        else:
+            st.caption("No sign recognised yet.")
+        st.markdown("Keywords: " + (" · ".join(ui.keywords()) or "_none yet_"))
+
+
+if ctx.state.playing:
+    while ctx.state.playing:
+        new = session.drain()
+        if new:
+            st.session_state["live_events"] += new
+            ui.add_keywords([e.label for e in new])
+            ui.sync_url()
+        render()
+        time.sleep(REFRESH_S)
+else:
+    session.close()
+    render()
+    if st.session_state["live_events"] and st.button("Clear recognised signs"):
+        st.session_state["live_events"] = []
+        st.rerun()
+with st.expander("Camera does not start?"):
+    st.markdown(
+        "The camera needs a secure page: `localhost`, or HTTPS. Beyond your own network, WebRTC may "
+        "also need a STUN/TURN server: set `SLR_ICE_SERVERS` (see the README)."
+    )

@@ -1,0 +1,134 @@
+"""Dataset explorer: pick a sample of a Kaggle-layout dataset, watch its skeleton, classify it."""
+
+import os
+
+import streamlit as st
+
+from slr_core import app_state, ui
+from slr_core.data import UNKNOWN_LABEL, DatasetError, load_dataset
+from slr_core.keypoints import KeypointsError
+from slr_core.viz import animation_gif
+
+HOW_TO_GET_DATA = """
+No dataset found in the data folders ({roots}). To get one:
+
+* **The Kaggle ASL signs data** (250 signs, 94,477 sequences; a Kaggle account and API token needed):
+
+      kaggle competitions download -c asl-signs -p data/
+      unzip data/asl-signs.zip -d data/asl-signs
+
+* **Your own clips**: list them in a `labels.csv` (`path,sign[,participant_id]`) and run
+
+      slr extract labels.csv --out data/my-signs
+
+Data folders are set with `SLR_DATA_DIRS` (default: `./data` and `../shared/data`).
+"""
+
+
+@st.cache_data(show_spinner="Reading the dataset index ...", max_entries=8)
+def read_index(path: str, mtime: float):
+    ds = load_dataset(path)
+    return ds.table, ds.sign_map
+
+
+ui.page_setup("Dataset explorer", "🗂️")
+st.title("🗂️ Dataset explorer")
+roots = app_state.data_dirs()
+datasets = app_state.list_datasets()
+preferred = os.environ.get("SLR_DATASET")
+if preferred:
+    try:
+        p = app_state.inside(preferred, roots)
+        datasets = [p] + [d for d in datasets if d != p]
+    except ValueError as exc:
+        st.warning(f"SLR_DATASET: {exc}")
+
+OTHER = "another folder inside the data folders ..."
+options = [str(d) for d in datasets] + [OTHER]
+choice = st.selectbox("Dataset", options, index=0)
+folder = None
+if choice == OTHER:
+    typed = st.text_input("Dataset folder", placeholder=str(roots[0] / "my-signs") if roots else "")
+    if typed:
+        try:
+            folder = app_state.inside(typed, roots)
+        except ValueError as exc:
+            st.error(str(exc))
+else:
+    folder = choice
+if not datasets and choice == OTHER and not folder:
+    st.info(HOW_TO_GET_DATA.format(roots=", ".join(str(r) for r in roots)))
+    st.stop()
+if folder is None:
+    st.stop()
+
+try:
+    csv = os.path.join(folder, "train.csv")
+    table, sign_map = read_index(str(folder), os.path.getmtime(csv) if os.path.exists(csv) else 0.0)
+except DatasetError as exc:
+    st.error(f"This folder cannot be used as a dataset: {exc}")
+    st.stop()
+if table.empty:
+    st.warning("This dataset lists no sequences.")
+    st.stop()
+
+c = st.columns(3)
+signs = sorted(table["sign"].unique())
+sign = c[0].selectbox("Sign", ["(any)"] + signs)
+rows = table if sign == "(any)" else table[table["sign"] == sign]
+parts = sorted(rows["participant_id"].unique())
+part = c[1].selectbox("Participant", ["(any)"] + [str(p) for p in parts])
+rows = rows if part == "(any)" else rows[rows["participant_id"].astype(str) == part]
+pick = c[2].selectbox("Sample (sequence id)", rows.index.tolist(),
+                      format_func=lambda i: f"{table.at[i, 'sequence_id']} ({table.at[i, 'sign']})")  # fmt: skip
+st.caption(f"{len(table)} sequences, {len(signs)} signs, {table['participant_id'].nunique()} participants; "
+           f"{len(rows)} match.")  # fmt: skip
+if pick is None:
+    st.stop()
+
+true_label = table.at[pick, "sign"]
+sample_key = (str(folder), int(pick))
+if st.session_state.get("explorer_sample") != sample_key:
+    st.session_state["explorer_sample"] = sample_key
+    st.session_state.pop("explorer_prediction", None)
+    st.session_state.pop("explorer_gif", None)
+
+
+def keypoints():
+    ds = load_dataset(folder)
+    return ds.keypoints(int(pick))
+
+
+c = st.columns(3)
+show = c[0].button("Show animation")
+classify = c[1].button("Classify", type="primary")
+try:
+    if show:
+        kp = keypoints()
+        shown = "an out-of-vocabulary word" if true_label == UNKNOWN_LABEL else true_label
+        st.session_state["explorer_gif"] = (animation_gif(kp, caption=shown), f"true label: {shown}, "
+                                            f"{len(kp)} frames")  # fmt: skip
+    if classify:
+        classifier = ui.classifier()
+        if classifier is not None:
+            kp = keypoints()
+            guess = classifier.guess(kp.data, kp.times)
+            st.session_state["explorer_prediction"] = guess
+except (KeypointsError, DatasetError, ValueError) as exc:
+    st.error(f"This sample cannot be read: {exc}")
+
+gif = st.session_state.get("explorer_gif")
+if gif:
+    st.image(gif[0], caption=gif[1])
+if "explorer_prediction" in st.session_state:
+    guess = st.session_state["explorer_prediction"]
+    if guess is None:
+        st.warning("No hands in this sample: nothing to classify.")
+    else:
+        verdict = "accepted" if guess.accepted else "below the model's confidence threshold"
+        st.markdown(f"**Prediction: {guess.label}** ({guess.probability:.0%}, {verdict}); true label: "
+                    f"**{true_label}**")  # fmt: skip
+        st.dataframe([{"sign": n, "probability": f"{p:.1%}"} for n, p in guess.top5], hide_index=True)
+        if c[2].button(f"Add “{guess.label}” to keywords"):
+            ui.add_keywords([guess.label])
+            st.success(f"Added: {guess.label}")

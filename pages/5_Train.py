@@ -1,0 +1,105 @@
+"""Train: start the same training loop as `slr train` in its own process, follow it live, stop or
+resume it, read its evaluation, and make the new model the active one."""
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from slr_core import app_state, jobs, ui
+from slr_core.model import PRESETS
+
+ui.page_setup("Train", "🏋️")
+st.title("🏋️ Train a model")
+root = app_state.runs_dir()
+datasets = app_state.list_datasets()
+
+with st.form("new_run"):
+    st.subheader("New run")
+    data = st.multiselect("Training data (Kaggle-layout dataset folders)", [str(d) for d in datasets],
+                          default=[str(datasets[0])] if datasets else [])  # fmt: skip
+    c = st.columns(3)
+    name = c[0].text_input("Run name", value=time.strftime("run-%Y%m%d-%H%M%S"))
+    preset = c[1].selectbox("Model size", list(PRESETS), index=list(PRESETS).index("small"))
+    devices = ["auto", "cpu"] + (["cuda"] if ui.device_name().startswith("CUDA") else [])
+    device = c[2].selectbox("Device", devices)
+    c = st.columns(4)
+    epochs = c[0].number_input("Epochs", value=20, step=1)
+    batch = c[1].number_input("Batch size", value=32, step=1)
+    lr = c[2].number_input("Learning rate", value=0.001, step=0.0001, format="%.5f")
+    folds = c[3].number_input("Participant folds", value=5, step=1, help="fold 0 is held out for validation")
+    start = st.form_submit_button("Start", type="primary")
+if not datasets:
+    st.info("No dataset in the data folders yet: see the Dataset explorer page for how to get one.")
+if start:
+    try:
+        run = jobs.start_run(root, name, data, preset, int(epochs), int(batch), float(lr), device,
+                             {"folds": int(folds)})  # fmt: skip
+        st.session_state["train_run"] = run.name
+        st.success(f"Started {run.name}.")
+    except ValueError as exc:
+        st.error(f"Cannot start: {exc}")
+
+runs = jobs.list_runs(root)
+if not runs:
+    st.stop()
+names = [r.name for r in runs]
+current = st.session_state.get("train_run")
+run_name = st.selectbox("Runs", names, index=names.index(current) if current in names else 0)
+st.session_state["train_run"] = run_name
+run = runs[names.index(run_name)]
+
+
+@st.fragment(run_every=2.0)
+def follow(run: jobs.Run) -> None:
+    status = run.status()
+    state = status.get("state", "unknown")
+    steps, epochs = run.metrics()
+    done, total = status.get("epoch", 0), status.get("epochs") or run.config().get("epochs") or 1
+    st.markdown(f"**{run.name}**: {state}" + (f". {status['message']}" if status.get("message") else ""))
+    st.progress(min(done / total, 1.0), text=f"epoch {done} of {total}")
+    c = st.columns(3)
+    if state in ("starting", "preparing", "running") and c[0].button("Stop", key=f"stop-{run.name}"):
+        run.stop()
+        st.info("Asked the run to save a checkpoint and stop.")
+    if run.can_resume and c[1].button("Resume", key=f"resume-{run.name}"):
+        try:
+            jobs.resume_run(run)
+            st.rerun()
+        except ValueError as exc:
+            st.error(str(exc))
+    if (run.model_dir / "model.safetensors").exists() and c[2].button(
+        "Use this model", key=f"use-{run.name}"
+    ):
+        ui.use_model(run.model_dir)
+        st.success("It is now the active model on every page.")
+        st.rerun(scope="app")
+    if steps:
+        df = pd.DataFrame(steps).set_index("step")
+        cols = st.columns(2)
+        cols[0].caption("training loss")
+        cols[0].line_chart(df[["loss"]], height=220)
+        if epochs:
+            e = pd.DataFrame(epochs).set_index("epoch")
+            acc = [k for k in ("train_acc", "val_top1", "val_top5") if k in e]
+            cols[1].caption("accuracy per epoch")
+            cols[1].line_chart(e[acc], height=220)
+    log = run.log_tail(8)
+    if log:
+        with st.expander("log"):
+            st.code(log)
+    report = run.report()
+    if report and state in ("finished", "early-stopped"):
+        st.subheader("Evaluation on the validation split")
+        o = report.get("open_set", {})
+        st.write(f"top-1 {report['top1']:.3f}, top-5 {report['top5']:.3f}, macro F1 {report['macro_f1']:.3f} "
+                 f"(n={report['n']}); threshold {report.get('threshold', 0):.2f}"
+                 + (f"; out-of-vocabulary rejected {o['oov_rejected']:.1%}" if o.get("n_oov") else ""))  # fmt: skip
+        image = run.path / "eval" / "confusion.png"
+        if image.exists():
+            st.image(str(image), caption="confusion matrix")
+        table = pd.DataFrame(report["per_class"]).T.sort_values("support", ascending=False)
+        st.dataframe(table, height=300)
+
+
+follow(run)

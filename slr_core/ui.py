@@ -1,0 +1,140 @@
+"""Streamlit glue shared by the pages: session state, cached resources, the sidebar.
+
+Pages call these and hold UI only. Keywords and the active model live in st.session_state and are
+mirrored into the page URL (query parameters), so a browser reload keeps them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from . import app_state
+from .checkpoint import CheckpointError, LoadedModel, load_model
+
+KEYWORDS = "keywords"
+MODEL = "active_model"
+
+
+def page_setup(title: str, icon: str) -> None:
+    """The top of every page: page config, shared state, the sidebar."""
+    st.set_page_config(page_title=f"{title} · Sign-language recognition", page_icon=icon, layout="wide")
+    init_state()
+    sidebar()
+
+
+def init_state() -> None:
+    """Fill session state from the URL on a new session (a reload), else keep what is there."""
+    params = st.query_params
+    if KEYWORDS not in st.session_state:
+        st.session_state[KEYWORDS] = app_state.decode_keywords(params.get("kw"))
+    if MODEL not in st.session_state:
+        wanted = params.get("model")
+        known = {e.name: str(e.path) for e in app_state.list_models()}
+        st.session_state[MODEL] = known.get(wanted) or str(app_state.default_model())
+    st.session_state.setdefault("history", [])
+
+
+def sync_url() -> None:
+    """Write keywords and the model name into the URL (what a reload restores)."""
+    st.query_params["kw"] = app_state.encode_keywords(st.session_state.get(KEYWORDS, []))
+    st.query_params["model"] = (
+        Path(st.session_state.get(MODEL, "")).name if not _is_run_model() else _run_name()
+    )
+
+
+def _is_run_model() -> bool:
+    return Path(st.session_state.get(MODEL, "")).name == "model"
+
+
+def _run_name() -> str:
+    return Path(st.session_state[MODEL]).parent.name
+
+
+def keywords() -> list[str]:
+    return st.session_state.setdefault(KEYWORDS, [])
+
+
+def set_keywords(words: list[str]) -> None:
+    st.session_state[KEYWORDS] = list(words)
+    sync_url()
+
+
+def add_keywords(words: list[str]) -> None:
+    set_keywords(app_state.add_keywords(keywords(), words))
+
+
+@st.cache_resource(show_spinner="Loading the model ...")
+def _load(path: str, mtime: float) -> LoadedModel:
+    # NOTE: shared by every session and the webcam threads; inference does not change it.
+    import torch
+
+    torch.set_num_threads(1)  # MediaPipe and the web server need the other core
+    return load_model(path)
+
+
+def active_model() -> LoadedModel | None:
+    """The selected model, loaded once per file version; None (with a message) if it cannot load."""
+    path = Path(st.session_state.get(MODEL) or app_state.default_model())
+    weights = path / "model.safetensors"
+    try:
+        return _load(str(path), weights.stat().st_mtime)
+    except FileNotFoundError:
+        st.error(f"No model at {path}. Choose another in the sidebar, or train one on the Train page.")
+    except CheckpointError as exc:
+        st.error(f"The model at {path} cannot be used: {exc}")
+    return None
+
+
+@st.cache_resource(show_spinner="Preparing the recogniser ...")
+def _classifier(path: str, mtime: float):
+    from .streaming import Classifier
+
+    return Classifier(_load(path, mtime))
+
+
+def classifier():
+    loaded = active_model()
+    if loaded is None:
+        return None
+    return _classifier(str(loaded.path), (Path(loaded.path) / "model.safetensors").stat().st_mtime)
+
+
+@st.cache_resource(show_spinner="Loading the sentence composer ...")
+def composer():
+    from .sentence import load_composer
+
+    return load_composer()
+
+
+def device_name() -> str:
+    import torch
+
+    return f"CUDA GPU ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "CPU"
+
+
+def sidebar() -> None:
+    models = app_state.list_models()
+    with st.sidebar:
+        st.markdown("### Model")
+        if models:
+            paths = [str(m.path) for m in models]
+            current = st.session_state.get(MODEL)
+            index = paths.index(current) if current in paths else 0
+            choice = st.selectbox("Active model", range(len(models)), index=index,
+                                  format_func=lambda i: models[i].label, key="model_choice")  # fmt: skip
+            st.session_state[MODEL] = paths[choice]
+            sync_url()
+        else:
+            st.warning("No model found in models/ or runs/.")
+        words = keywords()
+        st.markdown(f"### Keywords ({len(words)})")
+        st.write(" · ".join(words) if words else "_none yet_")
+
+
+def use_model(path: str | Path) -> None:
+    """Make a model the active one on every page."""
+    st.session_state[MODEL] = str(Path(path).resolve())
+    st.session_state.pop("model_choice", None)  # the sidebar picks up the new choice
+    sync_url()

@@ -1,0 +1,188 @@
+"""Every page of the Streamlit app through AppTest: the happy path and the bad inputs."""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from .conftest import DATA, REPO, needs_shared, popsign_clip, write_video
+
+TIMEOUT = 180
+
+
+@pytest.fixture
+def app_env(monkeypatch, tmp_path):
+    """The app on the bundled model, with runs, caches and data folders of the test's own."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.setenv("SLR_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.setenv("SLR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("SLR_DATA_DIRS", str(DATA))
+    monkeypatch.delenv("SLR_T5_PATH", raising=False)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    return tmp_path
+
+
+def app(page: str | None = None, **params) -> AppTest:
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader")
+             for e in getattr(at, kind)]  # fmt: skip
+    return "\n".join(str(p) for p in parts)
+
+
+def test_home_shows_model_machine_and_keywords_from_the_url(app_env):
+    at = app(kw="hello,thankyou")  # a reload: the URL brings the keywords back
+    body = texts(at)
+    assert "asl250-popsign-kaggle2" in body and "250 signs" in body
+    assert "hello · thankyou" in body
+    table = at.table[0].value
+    assert "rule-based" in table.to_string() and "CPU" in table.to_string()
+    assert at.query_params["kw"] == ["hello,thankyou"] or at.query_params["kw"] == "hello,thankyou"
+
+
+def test_translate_edit_and_compose(app_env):
+    at = app("pages/4_Translate.py", kw="thankyou,hello")
+    assert "rule-based" in texts(at)
+    at.button(key="down0").click().run()  # reorder: hello, thankyou
+    assert at.session_state["keywords"] == ["hello", "thankyou"]
+    at.text_input[0].input("mom")
+    at.button[[b.label for b in at.button].index("Add word")].click().run()
+    assert at.session_state["keywords"] == ["hello", "thankyou", "mom"]
+    at.button(key="del2").click().run()
+    at.button[[b.label for b in at.button].index("Translate")].click().run()
+    assert "Hello, thank you." in texts(at) and "made by rule-based" in texts(at)
+    at.button[[b.label for b in at.button].index("Clear keywords")].click().run()
+    assert at.session_state["keywords"] == []
+    assert "No keywords yet" in texts(at)
+    assert len(at.session_state["history"]) == 1
+
+
+@needs_shared
+def test_upload_a_real_clip(app_env):
+    at = app("pages/2_Upload_clip.py")
+    at.file_uploader[0].upload("hello.mp4", popsign_clip("hello").read_bytes(), "video/mp4")
+    at.run()
+    assert not at.exception
+    body = texts(at)
+    assert "sign(s) found" in body, body
+    table = at.dataframe[0].value
+    assert "hello" in list(table["sign"])
+    assert at.image, "a skeleton animation is shown"
+    at.button[[b.label for b in at.button].index("Add all to keywords")].click().run()
+    assert "hello" in at.session_state["keywords"]
+
+
+@needs_shared
+def test_upload_bad_files(app_env, tmp_path):
+    at = app("pages/2_Upload_clip.py")
+    at.file_uploader[0].upload("notes.mp4", b"not a video at all" * 100, "video/mp4")
+    at.run()
+    assert not at.exception and at.error and "notes.mp4" in at.error[0].value
+    assert "/tmp" not in at.error[0].value  # the server's temporary path is not shown
+    data = popsign_clip("hello").read_bytes()
+    at.file_uploader[0].clear().upload("broken.mp4", data[: len(data) // 3], "video/mp4")
+    at.run()
+    assert not at.exception and at.error and "broken.mp4" in at.error[0].value
+    frames = [np.full((240, 320, 3), 120, np.uint8) for _ in range(10)]
+    empty = write_video(tmp_path / "room.mp4", frames, 10, "libx264").read_bytes()
+    at.file_uploader[0].clear().upload("room.mp4", empty, "video/mp4")
+    at.run()
+    assert not at.exception and "No hands were found" in texts(at)
+
+
+@needs_shared
+def test_dataset_explorer(app_env):
+    at = app("pages/3_Dataset_explorer.py")
+    options = at.selectbox[0].options
+    fixture = next(o for o in options if o.endswith("asl-signs-full-fixture"))
+    at.selectbox[0].select(fixture).run()
+    at.selectbox[1].select("hello").run()
+    at.button[[b.label for b in at.button].index("Show animation")].click().run()
+    assert at.image and "true label: hello" in at.image[0].captions[0]
+    at.button[[b.label for b in at.button].index("Classify")].click().run()
+    assert not at.exception
+    assert "Prediction:" in texts(at) and "true label: **hello**" in texts(at)
+    add = next(b for b in at.button if b.label.startswith("Add"))
+    add.click().run()
+    assert len(at.session_state["keywords"]) == 1
+
+
+def test_dataset_explorer_without_data(app_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "nothing-here"))
+    at = app("pages/3_Dataset_explorer.py")
+    assert "kaggle competitions download -c asl-signs" in texts(at) and "slr extract" in texts(at)
+
+
+@needs_shared
+def test_dataset_explorer_bad_folders(app_env, monkeypatch, tmp_path):
+    (tmp_path / "data" / "empty").mkdir(parents=True)
+    monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "data"))
+    at = app("pages/3_Dataset_explorer.py")
+    at.selectbox[0].select(at.selectbox[0].options[-1]).run()
+    at.text_input[0].input("/etc").run()
+    assert "outside the allowed folders" in at.error[0].value
+    at.text_input[0].input(str(tmp_path / "data" / "empty")).run()
+    assert "no train.csv" in at.error[0].value and not at.exception
+
+
+def test_live_page_without_a_server(app_env):
+    # AppTest has no WebRTC server behind it: the page must say so, not crash (the browser test
+    # drives the real camera path).
+    at = app("pages/1_Live_camera.py")
+    assert "camera component could not start here" in at.error[0].value
+
+
+def test_train_form_refuses_impossible_values(app_env):
+    at = app("pages/5_Train.py")
+    at.number_input[0].set_value(0)  # epochs
+    at.button[0].click().run()
+    assert "Cannot start" in at.error[0].value and "epochs must be at least 1" in at.error[0].value
+    at.number_input[0].set_value(3)
+    at.number_input[2].set_value(5.0)  # learning rate
+    at.button[0].click().run()
+    assert "lr must be between 0 and 1" in at.error[0].value
+
+
+@needs_shared
+@pytest.mark.slow
+def test_train_a_run_then_use_its_model(app_env):
+    at = app("pages/5_Train.py")
+    fixture = str(DATA / "asl-signs-subset")
+    at.multiselect[0].set_value([fixture])
+    at.text_input[0].input("apptest-run")
+    at.selectbox[0].select("tiny")
+    at.number_input[0].set_value(1)
+    at.number_input[1].set_value(32)
+    at.number_input[3].set_value(3)
+    at.button[0].click().run()
+    assert "Started apptest-run" in texts(at), texts(at)
+    reloaded = app("pages/5_Train.py")  # a reload is a new session: it finds the run by its folder
+    assert "apptest-run" in reloaded.selectbox[-1].options
+    run_dir = app_env / "runs" / "apptest-run"
+    deadline = time.time() + 240
+    while time.time() < deadline:
+        state = json.loads((run_dir / "status.json").read_text()).get("state")
+        if state in ("finished", "failed", "early-stopped"):
+            break
+        time.sleep(2)
+    assert state == "finished", (run_dir / "train.log").read_text()[-2000:]
+    at.run()
+    assert "Evaluation on the validation split" in texts(at)
+    use = next(b for b in at.button if b.label == "Use this model")
+    use.click().run()
+    assert Path(at.session_state["active_model"]) == run_dir / "model"
+    at.switch_page(str(REPO / "app.py")).run()
+    assert not at.exception and "**apptest-run**" in texts(at)

@@ -1,0 +1,134 @@
+"""The app in a real headless Chromium: a fake camera plays a real sign clip into the live page,
+and a clip is uploaded through the upload page. Screenshots go to test-artifacts/."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import cv2
+import pytest
+
+from .conftest import DATA, REPO, needs_shared, popsign_clip
+
+pytestmark = [needs_shared, pytest.mark.browser, pytest.mark.slow]
+ARTIFACTS = REPO / "test-artifacts"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def write_y4m(clip, out) -> None:
+    """A y4m file for Chromium's fake camera (header C420, which Chromium accepts)."""
+    cap = cv2.VideoCapture(str(clip))
+    fps = cap.get(cv2.CAP_PROP_FPS) or 30
+    with open(out, "wb") as f:
+        header = False
+        while True:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            h, w = frame.shape[:2]
+            if not header:
+                f.write(f"YUV4MPEG2 W{w} H{h} F{round(fps * 1000)}:1000 Ip A1:1 C420\n".encode())
+                header = True
+            f.write(b"FRAME\n" + cv2.cvtColor(frame, cv2.COLOR_BGR2YUV_I420).tobytes())
+    cap.release()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("server")
+    port = free_port()
+    env = dict(os.environ, SLR_RUNS_DIR=str(tmp / "runs"), SLR_CACHE_DIR=str(tmp / "cache"),
+               SLR_DATA_DIRS=str(DATA), HF_HUB_CACHE=str(tmp / "hf"), PYTHONUNBUFFERED="1")  # fmt: skip
+    log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        pytest.fail("the app did not start:\n" + (tmp / "streamlit.log").read_text()[-3000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if CHROMIUM is None:
+        pytest.fail("Chromium is not installed; `make test` installs Debian's chromium (needs root or sudo)")
+    from playwright.sync_api import sync_playwright
+
+    y4m = tmp_path_factory.mktemp("camera") / "hello.y4m"
+    write_y4m(popsign_clip("hello"), y4m)
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                  f"--use-file-for-fake-video-capture={y4m}"],
+        )  # fmt: skip
+        yield b
+        b.close()
+
+
+def test_live_camera_recognises_a_sign(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(server + "/Live_camera")
+    page.get_by_text("Live camera", exact=False).first.wait_for(timeout=60_000)
+    frame = page.frame_locator("iframe[title*='webrtc']").first
+    frame.get_by_role("button", name="START").click(timeout=60_000)
+    # The fake camera loops the real 'hello' clip (the signer lowers her hands at the end).
+    page.get_by_text("Recognised", exact=True).wait_for(timeout=120_000)
+    page.get_by_text("hello", exact=False).first.wait_for(timeout=30_000)
+    body = page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "live_camera.png"), full_page=True)
+    assert "hello ·" in body, body[-2000:]
+    assert "frames processed per second" in body
+    frame.get_by_role("button", name="STOP").click()
+
+
+def test_upload_page_in_the_browser(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(server + "/Upload_clip")
+    page.get_by_text("Upload a clip", exact=False).first.wait_for(timeout=60_000)
+    page.locator("input[type=file]").set_input_files(str(popsign_clip("hello")))
+    page.get_by_text("sign(s) found", exact=False).wait_for(timeout=120_000)
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(ARTIFACTS / "upload_clip.png"), full_page=True)
+    assert "hello" in page.inner_text("body")
+
+
+@pytest.mark.parametrize("path, marker", [("", "Active model"), ("/Translate", "Keywords"),
+                                          ("/Train", "New run"), ("/Dataset_explorer", "Dataset")])  # fmt: skip
+def test_other_pages_render_without_errors(server, browser, path, marker):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + path)
+    page.get_by_text(marker, exact=False).first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    assert "Traceback" not in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / f"page{path.replace('/', '_') or '_home'}.png"), full_page=True)

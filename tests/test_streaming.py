@@ -1,0 +1,135 @@
+"""The streaming recogniser on real keypoints and real video, with the bundled model."""
+
+import json
+
+import numpy as np
+import pytest
+
+from slr_core.cache import load_or_build_cache
+from slr_core.checkpoint import load_model
+from slr_core.cli import main as slr
+from slr_core.data import load_dataset
+from slr_core.extract import extract_video
+from slr_core.features import preprocess
+from slr_core.keypoints import write_parquet
+from slr_core.streaming import Classifier, Recognizer, StreamConfig, recognize
+from slr_core.trainset import SequenceSet, Split
+
+from .conftest import REPO, SIGN_MAP, needs_shared, popsign_clip, read_rgb_frames, write_video
+
+pytestmark = needs_shared
+MODEL = REPO / "models" / "asl250-popsign-kaggle2"
+# Reference clips the bundled model recognises (it trained on them: this tests the recogniser's
+# flow, not the model's generalisation, which bench/bench_streaming.py measures on held-out data).
+SIGNS = ("apple", "dog", "hello")
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier(load_model(MODEL))
+
+
+@pytest.fixture(scope="module")
+def joined(tmp_path_factory):
+    """One real video: three PopSign clips back to back (each starts and ends with hands down)."""
+    frames = []
+    for word in SIGNS:
+        f, fps = read_rgb_frames(popsign_clip(word))
+        frames += f
+    clip = tmp_path_factory.mktemp("joined") / "three_signs.mp4"
+    return write_video(clip, frames, fps, "libx264")
+
+
+def test_slr_predict_lists_joined_signs_in_order(joined, capsys):
+    assert slr(["predict", str(joined), "--model", str(MODEL), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    labels = [e["label"] for e in out["events"]]
+    assert labels == list(SIGNS), out["events"]
+    spans = [(e["start"], e["end"]) for e in out["events"]]
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # in time order, not overlapping
+    assert all(len(e["top5"]) == 5 and 0 < e["confidence"] <= 1 for e in out["events"])
+    assert slr(["predict", str(joined), "--model", str(MODEL), "--quiet"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and SIGNS[0] in lines[0] and "top-5:" in lines[0]
+
+
+def test_window_mode_emits_each_performance_once(joined, classifier):
+    kp = extract_video(joined)
+    events = recognize(kp, classifier, StreamConfig(mode="window"))
+    labels = [e.label for e in events]
+    for word in SIGNS:
+        assert labels.count(word) <= 1
+    assert len(set(labels) & set(SIGNS)) >= 2, labels
+
+
+def test_a_clip_without_signs_gives_no_events(tmp_path, capsys):
+    frames = [np.full((240, 320, 3), 100, np.uint8) for _ in range(15)]
+    clip = write_video(tmp_path / "room.mp4", frames, 15, "libx264")
+    assert slr(["predict", str(clip), "--model", str(MODEL), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "no sign recognised" in out and "no hands were seen" in out
+
+
+def test_threshold_decides_what_is_emitted(classifier, hello_keypoints):
+    assert recognize(hello_keypoints, classifier, StreamConfig(threshold=1.01)) == []
+    events = recognize(hello_keypoints, classifier, StreamConfig(threshold=0.0))
+    assert len(events) == 1 and events[0].start >= hello_keypoints.times[hello_keypoints.hands_present()][0]
+
+
+def test_stalls_jumps_and_reordered_frames_do_not_corrupt_the_stream(classifier, hello_keypoints):
+    kp = hello_keypoints
+    rec = Recognizer(classifier, StreamConfig(buffer_s=1.0))
+    events = []
+    t = 0.0
+    for i, frame in enumerate(kp.data):
+        t += 1 / 30
+        if i == 20:
+            events += rec.push(frame, t - 0.5)  # a late frame from the past: dropped
+            t += 5.0  # the stream stalls for 5 s, then goes on
+        events += rec.push(frame, t)
+        events += rec.push(frame, t)  # a duplicate timestamp: dropped
+        assert len(rec._frames) <= 31  # the buffer stays bounded (1 s at 30 fps)
+    events += rec.push(kp.data[0], 0.0)  # the clock restarts (a new stream): no crash
+    events += rec.flush()
+    for e in events:
+        assert e.end >= e.start and np.isfinite(e.confidence)
+
+
+class Recording(Classifier):
+    """The real classifier, also keeping the exact tensors it was given."""
+
+    seen: list
+
+    def probabilities(self, data, times):
+        self.seen = getattr(self, "seen", []) + [preprocess(data, times, self.length)]
+        return super().probabilities(data, times)
+
+
+def test_training_and_live_paths_give_identical_tensors(tmp_path, hello_keypoints):
+    """The same frames: through the training data path (parquet -> cache -> SequenceSet) and
+    through the live recogniser's buffer, frame by frame."""
+    kp = hello_keypoints
+    root = tmp_path / "ds"
+    write_parquet(kp, root / "train_landmark_files" / "1" / "1.parquet")
+    (root / "train.csv").write_text(
+        "path,participant_id,sequence_id,sign\ntrain_landmark_files/1/1.parquet,1,1,hello\n"
+    )
+    (root / SIGN_MAP.name).write_text(SIGN_MAP.read_text())
+    ds = load_dataset(root)
+    cache = load_or_build_cache(ds, tmp_path / "cache", progress=False)
+    x, mask, groups, pos, _ = SequenceSet([cache], Split([(0, 0)], [0]), 64)[(0, 0)]
+
+    live = Recording(load_model(MODEL))
+    rec = Recognizer(live)
+    for frame, t in zip(kp.data, kp.times):
+        rec.push(frame, float(t))
+    rec.flush()
+    f = live.seen[-1]
+    assert np.array_equal(f.x, x.numpy()) and np.array_equal(f.mask, mask.numpy())
+    assert np.array_equal(f.groups, groups.numpy()) and np.array_equal(f.positions, pos.numpy())
+    assert np.array_equal(preprocess(kp).x, f.x)  # and the upload path (whole clip) too
+
+
+def test_bad_config():
+    with pytest.raises(ValueError, match="mode"):
+        StreamConfig(mode="magic")
