@@ -87,7 +87,7 @@ def build_cache(
 ) -> SequenceCache:
     """Read every sequence once and write the cache (atomically); returns it opened."""
     target = cache_dir_for(dataset, cache_root)
-    tmp = target.with_name(target.name + ".building")
+    tmp = target.with_name(f"{target.name}.building-{os.getpid()}")  # builders never share a folder
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     paths = [str(dataset.path(i)) for i in range(len(dataset))]
@@ -131,8 +131,11 @@ def build_cache(
         "skipped": skipped,
     }
     (tmp / META_FILE).write_text(json.dumps(meta, indent=1))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
+    shutil.rmtree(target, ignore_errors=True)  # a damaged or stale cache of the same key
+    try:
+        tmp.rename(target)
+    except OSError:  # another process finished the same cache first: use theirs
+        shutil.rmtree(tmp, ignore_errors=True)
     return open_cache(target)
 
 

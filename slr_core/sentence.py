@@ -29,7 +29,7 @@ PROMPT = (
 DEFAULT_MODEL_ID = "google/flan-t5-small"
 MAX_KEYWORDS = 50  # the most recent ones are used; FLAN-T5 reads 512 tokens at most
 MAX_WORD_CHARS = 40
-MAX_NEW_TOKENS = 48
+MAX_NEW_TOKENS = 40  # a sentence; generation stops earlier at the end-of-sentence token
 
 # Kaggle asl-signs labels that are compounds or glosses of everyday words.
 _WORD_FORMS = {
@@ -96,7 +96,7 @@ class RuleComposer:
 
 
 class T5Composer:
-    """FLAN-T5 with the seed's prompt and deterministic (beam) decoding."""
+    """FLAN-T5 with the seed's prompt and deterministic (greedy) decoding."""
 
     def __init__(self, model, tokenizer, source: str, device: str) -> None:
         self.model, self.tokenizer, self.source, self.device = model, tokenizer, source, device
@@ -115,7 +115,7 @@ class T5Composer:
         inputs = self.tokenizer(self.prompt(words), return_tensors="pt", truncation=True, max_length=512)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         with torch.inference_mode():
-            out = self.model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, num_beams=2, do_sample=False)
+            out = self.model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, num_beams=1, do_sample=False)
         text = self.tokenizer.decode(out[0], skip_special_tokens=True).strip()
         if not text:
             fallback = RuleComposer().compose(words)

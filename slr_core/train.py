@@ -185,20 +185,27 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def get_lr(step: int, cfg: TrainConfig, steps_per_epoch: int) -> float:
-    """Linear warm-up, then a triangular cycle between min_lr and lr whose peak halves each cycle
-    (cyclic), or a cosine decay to min_lr over the run (cosine)."""
+    """Linear warm-up to lr, then either cycles of `cycle_epochs` that each fall from a peak to
+    min_lr along a cosine and restart at half the previous peak (cyclic), or one cosine decay to
+    min_lr over the whole run (cosine). A run of a whole number of cycles ends at min_lr."""
     if step < cfg.warmup_steps:
         return cfg.lr * (step + 1) / cfg.warmup_steps
     step -= cfg.warmup_steps
     if cfg.schedule == "cosine":
         total = max(1, cfg.epochs * steps_per_epoch - cfg.warmup_steps)
-        return cfg.min_lr + 0.5 * (cfg.lr - cfg.min_lr) * (1 + math.cos(math.pi * min(step / total, 1.0)))
-    cycle = max(2, cfg.cycle_epochs * steps_per_epoch)
-    k, pos = divmod(step, cycle)
-    peak = cfg.min_lr + (cfg.lr - cfg.min_lr) * 0.5**k
-    # start each cycle at the peak and go down, then back up (triangle)
-    frac = abs(1 - 2 * pos / cycle)
-    return cfg.min_lr + (peak - cfg.min_lr) * frac
+        frac = min(step / total, 1.0)
+        peak = cfg.lr
+    else:
+        cycle = max(2, cfg.cycle_epochs * steps_per_epoch)
+        first = max(2, cycle - cfg.warmup_steps)  # the warm-up is part of the first cycle
+        if step < first:
+            k, pos, cycle = 0, step, first
+        else:
+            k, pos = divmod(step - first, cycle)
+            k += 1
+        frac = pos / cycle
+        peak = cfg.min_lr + (cfg.lr - cfg.min_lr) * 0.5**k
+    return cfg.min_lr + 0.5 * (peak - cfg.min_lr) * (1 + math.cos(math.pi * frac))
 
 
 def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, smoothing: float) -> torch.Tensor:

@@ -172,3 +172,17 @@ def test_ddp_with_two_real_processes(small_dataset, tmp_path):
     # 64 samples per epoch split over 2 ranks of batch 16: 2 steps per epoch, logged once (rank 0)
     assert [r["step"] for r in records if r["type"] == "step"] == [1, 2, 3, 4]
     assert load_model(out / "model").config.dim == 64
+
+
+def test_learning_rate_schedules():
+    from slr_core.train import get_lr
+
+    cfg = TrainConfig(epochs=9, cycle_epochs=3, warmup_steps=5, lr=1e-3, min_lr=1e-5)
+    lrs = [get_lr(s, cfg, 10) for s in range(90)]
+    assert lrs[0] < lrs[4] == pytest.approx(1e-3)  # warm-up to the peak
+    assert lrs[29] < 2e-5 and lrs[89] < 2e-5 and lrs[30] > 4e-4  # cycles end low, then restart
+    assert max(lrs[30:60]) == pytest.approx(0.5e-3, rel=0.02)  # each restart at half the previous peak
+    assert max(lrs[60:90]) == pytest.approx(0.25e-3, rel=0.05)
+    cos = TrainConfig(epochs=9, schedule="cosine", warmup_steps=5, lr=1e-3, min_lr=1e-5)
+    lrs = [get_lr(s, cos, 10) for s in range(90)]
+    assert all(a >= b for a, b in zip(lrs[5:], lrs[6:])) and lrs[-1] == pytest.approx(1e-5, rel=0.05)
