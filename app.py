@@ -38,11 +38,15 @@ if loaded is not None:
     )
     if m:
         c = st.columns(4)
-        c[0].metric("validation top-1", f"{m.get('top1', float('nan')):.1%}")
-        c[1].metric("validation top-5", f"{m.get('top5', float('nan')):.1%}")
-        c[2].metric("macro F1", f"{m.get('macro_f1', float('nan')):.2f}")
+        if open_set.get("n_in_vocab"):
+            c[0].metric("top-1, in-vocabulary validation", f"{open_set['in_vocab_top1']:.1%}",
+                        help=f"{open_set['n_in_vocab']} in-vocabulary validation clips")  # fmt: skip
+        c[1].metric("top-5, validation", f"{m.get('top5', float('nan')):.1%}")
+        c[2].metric("macro F1, validation", f"{m.get('macro_f1', float('nan')):.2f}")
         if open_set.get("n_oov"):
-            c[3].metric("unknown words rejected", f"{open_set['oov_rejected']:.1%}")
+            c[3].metric("unknown words rejected", f"{open_set['oov_rejected']:.1%}",
+                        help=f"{open_set['n_oov']} clips of words outside the vocabulary")  # fmt: skip
+        st.caption("Validation figures are only as broad as the validation data: see the model card.")
     card = loaded.path / "README.md"
     if card.is_file():
         with st.expander("Model card"):

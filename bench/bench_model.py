@@ -23,7 +23,7 @@ import torch  # noqa: E402
 
 from slr_core.checkpoint import load_model  # noqa: E402
 from slr_core.model import ModelConfig, build_model, count_parameters  # noqa: E402
-from slr_core.train import TrainConfig, focal_loss, make_optimizer  # noqa: E402
+from slr_core.train import TrainConfig, make_optimizer, training_loss  # noqa: E402
 
 loaded = load_model(args.model)
 model = loaded.model.eval()
@@ -73,9 +73,7 @@ def throughput(device: str, batch_size: int) -> list[float]:
         for _ in range(args.train_steps):
             with torch.autocast(device, dtype=torch.bfloat16, enabled=use_amp):
                 out = net(x, mask, groups, pos)
-                loss = focal_loss(out["logits"], y, 2.0, 0.1) + sum(
-                    focal_loss(a, y, 2.0, 0.1) for a in out["aux_logits"]
-                )
+            loss, _ = training_loss(out, y, cfg)
             opt.zero_grad()
             loss.backward()
             opt.step()

@@ -23,7 +23,9 @@ parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kag
 parser.add_argument("--popsign-kp", default=str(REPO / "data" / "popsign-kp"),
                     help="keypoints of popsign-reference made by slr extract")  # fmt: skip
 parser.add_argument("--streams", type=int, default=40)
-parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--seed", type=int, default=0, help="streams are drawn with this seed")
+parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a StreamConfig setting")
+parser.add_argument("--modes", default="activity,window")
 args = parser.parse_args()
 require_shared()
 
@@ -109,7 +111,7 @@ def run(mode: str, with_rest: bool, classifier):
     lat, compute = [], []
     for _ in range(args.streams):
         data, times, truth = build_stream(rng, with_rest)
-        rec = Recognizer(classifier, StreamConfig(mode=mode))
+        rec = Recognizer(classifier, StreamConfig(**{**overrides, "mode": mode}))
         events = []
         for frame, t in zip(data, times):
             t0 = time.perf_counter()
@@ -143,10 +145,12 @@ def run(mode: str, with_rest: bool, classifier):
               f"median {np.median(comp_ms):.1f} ms")  # fmt: skip
 
 
+overrides = {k: float(v) for k, v in (item.split("=", 1) for item in args.set)}
 loaded = load_model(args.model)
 classifier = Classifier(loaded)
-print(f"model {loaded.name}, threshold {classifier.threshold:.2f}, {args.streams} streams per scenario")
+print(f"model {loaded.name}, threshold {classifier.threshold:.2f}, {args.streams} streams per scenario, "
+      f"seed {args.seed}, settings {StreamConfig(**overrides)}")  # fmt: skip
 for with_rest, title in ((True, "signs separated by rest (hands down)"), (False, "signs back to back")):
     print(title)
-    for mode in ("activity", "window"):
+    for mode in args.modes.split(","):
         run(mode, with_rest, classifier)

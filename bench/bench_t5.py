@@ -44,10 +44,14 @@ with tempfile.TemporaryDirectory() as tmp:
     with torch.inference_mode():
         for _ in range(args.runs):
             t0 = time.perf_counter()
-            composer.model.generate(**prompt, min_new_tokens=12, max_new_tokens=12, num_beams=1, do_sample=False)
+            composer.model.generate(
+                **prompt, min_new_tokens=12, max_new_tokens=12, num_beams=1, do_sample=False
+            )
             typical.append(time.perf_counter() - t0)
 threads = torch.get_num_threads()
-print(f"flan-t5-small config ({params / 1e6:.0f}M parameters, random weights), 5 keywords, CPU {threads} threads")
+print(
+    f"flan-t5-small config ({params / 1e6:.0f}M parameters, random weights), 5 keywords, CPU {threads} threads"
+)
 print(f"  a 12-token sentence: median {statistics.median(typical) * 1000:.0f} ms "
       f"(min {min(typical) * 1000:.0f}, max {max(typical) * 1000:.0f})")  # fmt: skip
 print(f"  the 40-token limit (worst case): median {statistics.median(times) * 1000:.0f} ms "

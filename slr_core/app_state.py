@@ -91,7 +91,8 @@ class ModelEntry:
     @property
     def label(self) -> str:
         m = self.description.get("metrics", {})
-        acc = f", val top-1 {m['top1']:.2f}" if isinstance(m.get("top1"), (int, float)) else ""
+        top1 = m.get("open_set", {}).get("in_vocab_top1", m.get("top1"))
+        acc = f", val top-1 {top1:.2f}" if isinstance(top1, (int, float)) else ""
         return f"{self.name} ({self.origin}, {len(self.description.get('labels', []))} classes{acc})"
 
 

@@ -137,6 +137,7 @@ def open_set_figures(y: np.ndarray, probs: np.ndarray, labels: list[str], thresh
     in_vocab = ~oov
     return {
         "threshold": float(threshold),
+        "in_vocab_top1": float((probs.argmax(1) == y)[in_vocab].mean()) if in_vocab.any() else float("nan"),
         "n_in_vocab": int(in_vocab.sum()),
         "n_oov": int(oov.sum()),
         "in_vocab_accepted": float(ok[in_vocab].mean()) if in_vocab.any() else float("nan"),

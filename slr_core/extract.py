@@ -151,10 +151,11 @@ def extract_video(
     extractor = extractor or Extractor()
     try:
         extractor.reset()
-        rows, times = [], []
+        rows, times, size = [], [], None
         for t, rgb in _read_frames(cap, fps):
             rows.append(extractor.process(rgb))
             times.append(t)
+            size = size or rgb.shape[:2]
             if progress is not None:
                 progress(len(rows), max(expected, len(rows)))
     finally:
@@ -163,7 +164,7 @@ def extract_video(
             extractor.close()
     if not rows:
         raise VideoError(f"{path}: no video frame could be decoded (damaged or truncated file?)")
-    meta = {"frames_expected": expected}
+    meta = {"frames_expected": expected, "height": int(size[0]), "width": int(size[1])}
     if expected and len(rows) < 0.9 * expected:
         meta["warning"] = f"decoded {len(rows)} of {expected} frames; the file may be truncated"
     times_arr = np.asarray(times, dtype=np.float64)

@@ -19,6 +19,9 @@ from .landmarks import GROUP_BY_NAME, GROUPS, N_COORDS, N_ROWS
 KAGGLE_FPS = 30.0  # the asl-signs files carry frame numbers only; the recordings are ~30 fps
 PARQUET_COLUMNS = ("frame", "row_id", "type", "landmark_index", "x", "y", "z")
 REQUIRED_COLUMNS = ("frame", "type", "landmark_index", "x", "y", "z")
+# Files written by this project add a `time` column (seconds of each frame), so that keypoints of a
+# 25 or 60 fps video, or of a variable-rate webm, keep their real timing; Kaggle tools ignore it.
+TIME_COLUMN = "time"
 
 
 class KeypointsError(ValueError):
@@ -147,16 +150,26 @@ def read_parquet(path: str | Path, fps: float = KAGGLE_FPS) -> Keypoints:
         raise _fail(path, "a landmark_index is outside its group's range")
     rows = offsets[codes] + index_col
 
-    frames, frame_pos = np.unique(frame_col, return_inverse=True)
+    frames, first_row, frame_pos = np.unique(frame_col, return_index=True, return_inverse=True)
     data = np.full((len(frames), N_ROWS, N_COORDS), np.nan, dtype=np.float32)
     for c, name in enumerate(("x", "y", "z")):
         values = cols[name].to_numpy(zero_copy_only=False)
         data[frame_pos, rows, c] = np.asarray(values, dtype=np.float32)
-    return Keypoints(data, fps, frames=frames, source=str(path))
+    times = None
+    if TIME_COLUMN in table.column_names:
+        col = table.column(TIME_COLUMN)
+        if not pa.types.is_floating(col.type):
+            raise _fail(path, f"column '{TIME_COLUMN}' has type {col.type}; expected seconds as floats")
+        times = np.asarray(col.to_numpy(zero_copy_only=False), dtype=np.float64)[first_row]
+        if not (np.isfinite(times).all() and np.all(np.diff(times) > 0)):
+            raise _fail(path, f"column '{TIME_COLUMN}' must increase from frame to frame")
+        times = times - times[0]
+    return Keypoints(data, fps, times=times, frames=frames, source=str(path))
 
 
 def write_parquet(kp: Keypoints, path: str | Path) -> None:
-    """Write a Keypoints in the Kaggle schema, all 543 rows per frame (atomically)."""
+    """Write a Keypoints in the Kaggle schema, all 543 rows per frame, plus each frame's time
+    (atomically)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = len(kp)
@@ -181,6 +194,7 @@ def write_parquet(kp: Keypoints, path: str | Path) -> None:
             "x": pa.array(flat[:, 0], pa.float32()),
             "y": pa.array(flat[:, 1], pa.float32()),
             "z": pa.array(flat[:, 2], pa.float32()),
+            TIME_COLUMN: pa.array(np.repeat(kp.times, N_ROWS), pa.float64()),
         }
     )
     tmp = path.with_name(path.name + ".tmp")

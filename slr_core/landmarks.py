@@ -128,6 +128,11 @@ POSE_EDGES = tuple(sorted(pose_connections.POSE_CONNECTIONS))
 LIPS_EDGES = tuple(sorted(face_mesh_connections.FACEMESH_LIPS))
 
 
+# The upper body, shoulders to hips: what a signer shows (face points and legs are left out).
+_UPPER_BODY = set(range(int(PoseLandmark.LEFT_SHOULDER), int(PoseLandmark.RIGHT_HIP) + 1))
+UPPER_ARM_ROWS = POSE.start + np.arange(int(PoseLandmark.LEFT_SHOULDER), int(PoseLandmark.RIGHT_THUMB) + 1)
+
+
 def _edges(group: Group, pairs) -> np.ndarray:
     return np.array([(group.start + a, group.start + b) for a, b in pairs], dtype=np.int64)
 
@@ -136,7 +141,7 @@ SKELETON_EDGES: dict[str, np.ndarray] = {
     "lips": _edges(FACE, LIPS_EDGES),
     "left_hand": _edges(LEFT_HAND, HAND_EDGES),
     "right_hand": _edges(RIGHT_HAND, HAND_EDGES),
-    "pose": _edges(POSE, [(a, b) for a, b in POSE_EDGES if a > int(PoseLandmark.MOUTH_RIGHT)]),
+    "pose": _edges(POSE, [(a, b) for a, b in POSE_EDGES if a in _UPPER_BODY and b in _UPPER_BODY]),
 }
 
 

@@ -38,7 +38,7 @@ class StreamConfig:
     gap_s: float = 0.2  # no hand for this long ends a sign
     min_sign_s: float = 0.15  # shorter bursts of hands are ignored
     min_hand_frames: int = 4
-    max_sign_s: float = 3.0  # longer stretches are cut into windows (activity mode)
+    max_sign_s: float = 2.0  # longer stretches are cut into windows (activity mode)
     window_s: float = 1.2
     stride_s: float = 0.25
     min_votes: int = 2  # windows in a row that must agree (window mode)
@@ -99,11 +99,13 @@ class Classifier:
         )
         return torch.softmax(out["logits"].float(), -1)[0].cpu().numpy()
 
-    def guess(self, data: np.ndarray, times: np.ndarray) -> Guess | None:
+    def guess(self, data: np.ndarray, times: np.ndarray, threshold: float | None = None) -> Guess | None:
+        """The best sign for a window (None without hands); accepted when at least the threshold
+        (the given one, else the model's own)."""
         probs = self.probabilities(data, times)
         if probs is None:
             return None
-        best, p, ok = accept(probs[None], self.labels, self.threshold)
+        best, p, ok = accept(probs[None], self.labels, self.threshold if threshold is None else threshold)
         order = [i for i in np.argsort(-probs) if self.labels[i] != UNKNOWN_LABEL][:5]
         top5 = [(self.labels[i], float(probs[i])) for i in order]
         return Guess(int(best[0]), self.labels[int(best[0])], float(p[0]), bool(ok[0]), top5)
@@ -127,6 +129,9 @@ class Recognizer:
         self._next_window = 0.0
         self._run: dict | None = None  # window mode: the current run of agreeing windows
         self._had_window = False
+
+    def _guess(self, data: np.ndarray, times: np.ndarray) -> Guess | None:
+        return self.classifier.guess(data, times, self.cfg.threshold)
 
     # --- input -------------------------------------------------------------------------------------
 
@@ -197,7 +202,7 @@ class Recognizer:
         return events
 
     def _whole(self, data, times, now) -> list[SignEvent]:
-        g = self.classifier.guess(data, times)
+        g = self._guess(data, times)
         if g is None or not g.accepted:
             return []
         return [SignEvent(g.label, g.probability, g.top5, float(times[0]), float(times[-1]), now)]
@@ -208,11 +213,7 @@ class Recognizer:
         t = times[0] + self.cfg.window_s
         while True:
             sel = (times > t - self.cfg.window_s) & (times <= t)
-            g = (
-                self.classifier.guess(data[sel], times[sel])
-                if sel.sum() >= self.cfg.min_hand_frames
-                else None
-            )
+            g = self._guess(data[sel], times[sel]) if sel.sum() >= self.cfg.min_hand_frames else None
             label = g.label if g is not None and g.accepted else None
             if run is not None and label != run["label"]:
                 events += self._event_from_run(run, now)
@@ -245,7 +246,7 @@ class Recognizer:
         if hands[sel].sum() < self.cfg.min_hand_frames:
             return []
         self._had_window = True
-        g = self.classifier.guess(data[sel], times[sel])
+        g = self._guess(data[sel], times[sel])
         label = g.label if g is not None and g.accepted else None
         events = []
         if self._run is not None and label != self._run["label"]:

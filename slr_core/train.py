@@ -217,6 +217,17 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, smoothi
     return -(target * weight * logp).sum(-1).mean()
 
 
+def training_loss(out: dict, target: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """Focal loss + auxiliary focal losses + the confidence head's BCE; and which rows were right."""
+    logits = out["logits"].float()
+    loss = focal_loss(logits, target, cfg.focal_gamma, cfg.label_smoothing)
+    aux = [focal_loss(a.float(), target, cfg.focal_gamma, cfg.label_smoothing) for a in out["aux_logits"]]
+    right = (logits.argmax(-1) == target.argmax(-1)).float()
+    conf = F.binary_cross_entropy(out["confidence"].float().clamp(1e-6, 1 - 1e-6), right)
+    total = loss + cfg.aux_weight * sum(aux) / max(len(aux), 1) + cfg.confidence_weight * conf
+    return total, right
+
+
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     """AdamW; no weight decay on norms, biases, residual weights and learned embeddings (1-d)."""
     decay, no_decay = [], []
@@ -447,20 +458,9 @@ def _train(cfg, ddp: Dist, device, out: Path, resume_file: Path, log: RunLog, st
             batch = [b.to(device, non_blocking=True) for b in batch]
             inputs, target = mixup(batch, len(data.labels), cfg, step_rng)
             try:
-                with autocast():
+                with autocast():  # the forward pass in mixed precision; the losses in fp32
                     out_ = net(*inputs)
-                    loss = focal_loss(out_["logits"], target, cfg.focal_gamma, cfg.label_smoothing)
-                    aux = sum(
-                        focal_loss(a, target, cfg.focal_gamma, cfg.label_smoothing)
-                        for a in out_["aux_logits"]
-                    )
-                    right = (out_["logits"].argmax(-1) == target.argmax(-1)).float()
-                    conf = F.binary_cross_entropy(out_["confidence"].float().clamp(1e-6, 1 - 1e-6), right)
-                    total = (
-                        loss
-                        + cfg.aux_weight * aux / max(len(out_["aux_logits"]), 1)
-                        + cfg.confidence_weight * conf
-                    )
+                total, right = training_loss(out_, target, cfg)
                 if not torch.isfinite(total):
                     raise TrainingError(
                         f"the loss became {total.item()} at step {step} (epoch {epoch + 1}); nothing was saved "

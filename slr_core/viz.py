@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 
 from .keypoints import Keypoints
-from .landmarks import LIPS_ROWS, SKELETON_EDGES
+from .landmarks import LIPS_ROWS, SKELETON_EDGES, UPPER_ARM_ROWS
 
 # RGB colours per group
 COLORS = {
@@ -50,9 +50,12 @@ def draw_skeleton(
 
 
 def _frame_fit(kp: Keypoints, size: int, margin: float = 0.08):
-    """A mapping from normalised coordinates to a square canvas that holds the whole sequence."""
-    rows = np.concatenate([_POINT_ROWS[n] for n in _DRAW_ORDER])
-    xy = kp.data[:, rows, :2].reshape(-1, 2)
+    """A mapping from normalised coordinates to a square canvas that holds the whole sequence, with
+    the video's own aspect ratio when known (x is normalised to the width, y to the height)."""
+    aspect = np.array([kp.meta.get("width", 1) / kp.meta.get("height", 1), 1.0])
+    # frame the lips, hands and arms (not the hips: often guessed far outside the picture)
+    rows = np.concatenate([LIPS_ROWS, _POINT_ROWS["left_hand"], _POINT_ROWS["right_hand"], UPPER_ARM_ROWS])
+    xy = kp.data[:, rows, :2].reshape(-1, 2) * aspect
     xy = xy[np.isfinite(xy).all(axis=1)]
     if len(xy) == 0:
         lo, span = np.array([0.0, 0.0]), 1.0
@@ -61,7 +64,7 @@ def _frame_fit(kp: Keypoints, size: int, margin: float = 0.08):
         span = float(max(hi - lo)) * (1 + 2 * margin) or 1.0
         lo = (lo + hi) / 2 - span / 2
     scale = size / span
-    return lambda p: (p - lo) * scale
+    return lambda p: (p * aspect - lo) * scale
 
 
 def render_frames(

@@ -140,3 +140,18 @@ def test_container_checks_its_shape():
     kp = Keypoints(np.zeros((4, 543, 3)), fps=25.0)
     assert kp.times.tolist() == [0.0, 0.04, 0.08, 0.12]
     assert len(Keypoints.empty()) == 0
+
+
+def test_real_frame_times_survive_a_round_trip(tmp_path):
+    data = np.full((4, L.N_ROWS, 3), np.nan, np.float32)
+    data[:, L.RIGHT_HAND.rows] = 0.5
+    times = np.array([0.0, 0.04, 0.1, 0.2])  # a variable-rate stream
+    write_parquet(Keypoints(data, fps=25.0, times=times), tmp_path / "t.parquet")
+    back = read_parquet(tmp_path / "t.parquet")
+    np.testing.assert_allclose(back.times, times)
+    table = pq.read_table(tmp_path / "t.parquet").drop(["time"])
+    pq.write_table(table, tmp_path / "kaggle.parquet")  # a Kaggle file has frame numbers only
+    np.testing.assert_allclose(read_parquet(tmp_path / "kaggle.parquet").times, np.arange(4) / 30)
+    pq.write_table(table.append_column("time", pa.array(["a"] * table.num_rows)), tmp_path / "bad.parquet")
+    with pytest.raises(KeypointsError, match="column 'time'"):
+        read_parquet(tmp_path / "bad.parquet")
