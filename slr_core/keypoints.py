@@ -81,16 +81,6 @@ class Keypoints:
         """(T,) bool: frames with at least one hand."""
         return self.group_present("left_hand") | self.group_present("right_hand")
 
-    def slice(self, start: int, stop: int) -> Keypoints:
-        return Keypoints(
-            self.data[start:stop],
-            self.fps,
-            self.times[start:stop],
-            self.frames[start:stop],
-            self.source,
-            dict(self.meta),
-        )
-
     @classmethod
     def empty(cls, fps: float = KAGGLE_FPS, source: str = "") -> Keypoints:
         return cls(np.zeros((0, N_ROWS, N_COORDS), np.float32), fps, source=source)

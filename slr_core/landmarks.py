@@ -145,11 +145,6 @@ SKELETON_EDGES: dict[str, np.ndarray] = {
 }
 
 
-def row_ids(group_name: str) -> np.ndarray:
-    """Rows of a Kaggle `type` (face, left_hand, pose, right_hand)."""
-    return GROUP_BY_NAME[group_name].rows
-
-
 # --- the compact pipeline layout -------------------------------------------------------------------
 # Everything preprocessing and augmentation need: the 87 model points first, then the other arm
 # (the mirror partner of the model's pose points) and the shoulders (the body scale). The dataset
