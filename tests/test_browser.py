@@ -2,6 +2,7 @@
 and a clip is uploaded through the upload page. Screenshots go to test-artifacts/."""
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -106,7 +107,8 @@ def test_live_camera_recognises_a_sign(server, browser):
     page.get_by_text(f"{SIGN} ·", exact=False).first.wait_for(timeout=30_000)
     body = page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "live_camera.png"), full_page=True)
-    assert f"{SIGN} ·" in body and f"Keywords: {SIGN}" in body, body[-2000:]
+    # (the first pass of the looping clip may reach the server half-way, and give another sign)
+    assert f"{SIGN} ·" in body and re.search(rf"Keywords: .*\b{SIGN}\b", body), body[-2000:]
     assert "frames processed per second" in body
     frame.get_by_role("button", name="STOP").click()
 
