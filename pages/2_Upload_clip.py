@@ -89,7 +89,9 @@ if result:
                     ui.add_keywords([e.label])
                     st.success(f"Added: {e.label}")
         if hands:
-            with st.spinner("Drawing the skeleton ..."):
-                st.image(animation_gif(kp, caption=result["name"][:30]), caption="Skeleton of the clip")
+            if "gif" not in result:  # drawn once per clip, not on every rerun
+                with st.spinner("Drawing the skeleton ..."):
+                    result["gif"] = animation_gif(kp, caption=result["name"][:30])
+            st.image(result["gif"], caption="Skeleton of the clip")
 elif classifier is None:
     st.stop()

@@ -1,12 +1,13 @@
 """Dataset explorer: pick a sample of a Kaggle-layout dataset, watch its skeleton, classify it."""
 
 import os
+from pathlib import Path
 
 import streamlit as st
 
 from slr_core import app_state, ui
 from slr_core.data import UNKNOWN_LABEL, DatasetError, load_dataset
-from slr_core.keypoints import KeypointsError
+from slr_core.keypoints import KeypointsError, read_parquet
 from slr_core.viz import animation_gif
 
 HOW_TO_GET_DATA = """
@@ -95,8 +96,8 @@ if st.session_state.get("explorer_sample") != sample_key:
 
 
 def keypoints():
-    ds = load_dataset(folder)
-    return ds.keypoints(int(pick))
+    # a train.csv path may not lead out of the dataset folder
+    return read_parquet(app_state.inside(Path(folder) / table.at[pick, "path"], [Path(folder).resolve()]))
 
 
 c = st.columns(3)
