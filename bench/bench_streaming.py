@@ -32,12 +32,12 @@ require_shared()
 from slr_core.cache import load_or_build_cache  # noqa: E402
 from slr_core.checkpoint import load_model  # noqa: E402
 from slr_core.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
-from slr_core.landmarks import PIPELINE_GROUPS  # noqa: E402
+from slr_core.landmarks import PIPELINE_HAND_ROWS  # noqa: E402
 from slr_core.streaming import Classifier, Recognizer, StreamConfig  # noqa: E402
 from slr_core.trainset import _hash_fraction  # noqa: E402
 
 FPS = 30.0
-HANDS = np.concatenate([PIPELINE_GROUPS["left_hand"], PIPELINE_GROUPS["right_hand"]])
+HANDS = PIPELINE_HAND_ROWS
 
 
 def items_from(path, pick):

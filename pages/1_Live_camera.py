@@ -81,8 +81,7 @@ if ctx.state.playing:
         new = session.drain()
         if new:
             st.session_state["live_events"] += new
-            ui.add_keywords([e.label for e in new])
-            ui.sync_url()
+            ui.add_keywords([e.label for e in new])  # also updates the URL
         render()
         time.sleep(REFRESH_S)
 else:

@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .landmarks import PIPELINE_GROUPS, PIPELINE_MIRROR, PIPELINE_OTHER_ARM, WRIST
+from .landmarks import PIPELINE_GROUPS, PIPELINE_HANDS, PIPELINE_MIRROR, PIPELINE_OTHER_ARM, WRIST
 
-_HANDS = (PIPELINE_GROUPS["left_hand"], PIPELINE_GROUPS["right_hand"])
+_HANDS = PIPELINE_HANDS
 _ARMS = (PIPELINE_OTHER_ARM, PIPELINE_GROUPS["pose"])  # left, right arm: elbow, wrist, pinky, index, thumb
 
 

@@ -31,6 +31,7 @@ from .landmarks import (
     N_MODEL_POINTS,
     N_ROWS,
     PIPELINE_GROUPS,
+    PIPELINE_HANDS,
     PIPELINE_MIRROR,
     PIPELINE_ROWS,
     PIPELINE_SHOULDERS,
@@ -42,7 +43,7 @@ PREPROCESS_VERSION = 1  # bump whenever the output of preprocess() changes; stor
 DEFAULT_LENGTH = 64
 N_GROUPS = len(MODEL_GROUP_NAMES)
 _LIPS = PIPELINE_GROUPS["lips"]
-_HANDS = (PIPELINE_GROUPS["left_hand"], PIPELINE_GROUPS["right_hand"])
+_HANDS = PIPELINE_HANDS
 _EPS = 1e-4
 
 

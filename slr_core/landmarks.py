@@ -78,6 +78,7 @@ LEFT_HAND_ROWS = LEFT_HAND.rows
 RIGHT_HAND_ROWS = RIGHT_HAND.rows
 POSE_ARM_ROWS = POSE.start + np.array(POSE_RIGHT_ARM if DOMINANT_SIDE == "right" else POSE_LEFT_ARM)
 MODEL_ROWS = np.concatenate([LIPS_ROWS, LEFT_HAND_ROWS, RIGHT_HAND_ROWS, POSE_ARM_ROWS])
+HAND_ROWS = np.concatenate([LEFT_HAND_ROWS, RIGHT_HAND_ROWS])  # both hands, Kaggle layout
 N_MODEL_POINTS = len(MODEL_ROWS)  # 87
 
 # Slices of the model points, per group, in model order.
@@ -160,6 +161,8 @@ PIPELINE_OTHER_ARM = np.array([_PIPELINE_INDEX[int(POSE.start + i)] for i in POS
 PIPELINE_GROUPS: dict[str, np.ndarray] = {
     name: np.arange(N_MODEL_POINTS)[sl] for name, sl in MODEL_GROUPS.items()
 }
+PIPELINE_HANDS = (PIPELINE_GROUPS["left_hand"], PIPELINE_GROUPS["right_hand"])  # (left, right) rows
+PIPELINE_HAND_ROWS = np.concatenate(PIPELINE_HANDS)
 
 
 def to_pipeline_rows(data: np.ndarray) -> np.ndarray:

@@ -17,11 +17,9 @@ import cv2
 import numpy as np
 
 from .extract import Extractor
-from .landmarks import LEFT_HAND, RIGHT_HAND
+from .landmarks import HAND_ROWS
 from .streaming import Classifier, Recognizer, SignEvent, StreamConfig
 from .viz import draw_skeleton
-
-_HAND_ROWS = np.concatenate([LEFT_HAND.rows, RIGHT_HAND.rows])
 
 
 class LiveSession:
@@ -58,7 +56,7 @@ class LiveSession:
             events = self.recognizer.push(landmarks, float(t))
             out = draw_skeleton(np.ascontiguousarray(rgb), landmarks)
             self._frames += 1
-            self._hand_frames += bool(np.isfinite(landmarks[_HAND_ROWS, 0]).any())
+            self._hand_frames += bool(np.isfinite(landmarks[HAND_ROWS, 0]).any())
             self._times.append(time.monotonic())
             for e in events:
                 self._last_sign = e

@@ -27,9 +27,7 @@ from .data import UNKNOWN_LABEL
 from .evaluate import accept
 from .features import preprocess
 from .keypoints import Keypoints
-from .landmarks import N_PIPELINE_ROWS, PIPELINE_GROUPS, to_pipeline_rows
-
-_HAND_ROWS = np.concatenate([PIPELINE_GROUPS["left_hand"], PIPELINE_GROUPS["right_hand"]])
+from .landmarks import N_PIPELINE_ROWS, PIPELINE_HAND_ROWS, to_pipeline_rows
 
 
 @dataclass
@@ -147,7 +145,7 @@ class Recognizer:
         if self._last_hand_t is not None and t - self._last_hand_t > self.cfg.gap_s:
             events += self._end_segment(t)  # the hands have been gone long enough (or time jumped)
         row = to_pipeline_rows(np.asarray(landmarks, dtype=np.float32))[:, :2]  # x, y are all it needs
-        hand = bool(np.isfinite(row[_HAND_ROWS, 0]).any())
+        hand = bool(np.isfinite(row[PIPELINE_HAND_ROWS, 0]).any())
         self._last_t = t
         if hand:
             if self._seg_start is None:
@@ -219,12 +217,7 @@ class Recognizer:
                 events += self._event_from_run(run, now)
                 run = None
             if label is not None:
-                if run is None:
-                    run = {"label": label, "votes": 0, "start": float(times[sel][0]), "best": g}
-                run["votes"] += 1
-                run["end"] = float(times[sel][-1])
-                if g.probability > run["best"].probability:
-                    run["best"] = g
+                run = _extend_run(run, g, times[sel])
             if t >= times[-1]:
                 break
             t = min(t + self.cfg.stride_s, times[-1])
@@ -232,9 +225,7 @@ class Recognizer:
             events += self._event_from_run(run, now)
         return events
 
-    def _event_from_run(self, run: dict, now: float, min_votes: int = 1) -> list[SignEvent]:
-        if run["votes"] < min_votes:
-            return []
+    def _event_from_run(self, run: dict, now: float) -> list[SignEvent]:
         g = run["best"]
         return [SignEvent(g.label, g.probability, g.top5, run["start"], run["end"], now)]
 
@@ -253,23 +244,22 @@ class Recognizer:
             self._run = None  # the run is over (it was emitted once, or never reached min_votes)
         if label is None:
             return events
-        if self._run is None:
-            self._run = {
-                "label": label,
-                "votes": 0,
-                "start": float(times[sel][0]),
-                "best": g,
-                "emitted": False,
-            }
-        run = self._run
-        run["votes"] += 1
-        run["end"] = float(times[sel][-1])
-        if g.probability > run["best"].probability:
-            run["best"] = g
+        run = self._run = _extend_run(self._run, g, times[sel])
         if run["votes"] >= self.cfg.min_votes and not run["emitted"]:
             run["emitted"] = True  # once per performance
             events += self._event_from_run(run, now)
         return events
+
+
+def _extend_run(run: dict | None, g: Guess, times: np.ndarray) -> dict:
+    """A run of windows agreeing on g.label, grown by one window (a new run when None)."""
+    if run is None:
+        run = {"label": g.label, "votes": 0, "start": float(times[0]), "best": g, "emitted": False}
+    run["votes"] += 1
+    run["end"] = float(times[-1])
+    if g.probability > run["best"].probability:
+        run["best"] = g
+    return run
 
 
 def recognize(kp: Keypoints, classifier: Classifier, config: StreamConfig | None = None) -> list[SignEvent]:
