@@ -23,18 +23,21 @@ with st.form("new_run"):
     preset = c[1].selectbox("Model size", list(PRESETS), index=list(PRESETS).index("small"))
     devices = ["auto", "cpu"] + (["cuda"] if ui.device_name().startswith("CUDA") else [])
     device = c[2].selectbox("Device", devices)
-    c = st.columns(4)
+    c = st.columns(5)
     epochs = c[0].number_input("Epochs", value=20, step=1)
     batch = c[1].number_input("Batch size", value=32, step=1)
     lr = c[2].number_input("Learning rate", value=0.001, step=0.0001, format="%.5f")
     folds = c[3].number_input("Participant folds", value=5, step=1, help="fold 0 is held out for validation")
+    processes = c[4].number_input("Processes", value=ui.gpu_count() or 1, step=1,
+                                  help="more than 1 trains with DDP under torchrun: one process per GPU "
+                                  "(on a CPU each process takes a share of the cores)")  # fmt: skip
     start = st.form_submit_button("Start", type="primary")
 if not datasets:
     st.info("No dataset in the data folders yet: see the Dataset explorer page for how to get one.")
 if start:
     try:
         run = jobs.start_run(root, name, data, preset, int(epochs), int(batch), float(lr), device,
-                             {"folds": int(folds)})  # fmt: skip
+                             {"folds": int(folds)}, int(processes))  # fmt: skip
         st.session_state["train_run"] = run.name
         st.success(f"Started {run.name}.")
     except ValueError as exc:

@@ -79,11 +79,18 @@ def _cmd_train(args) -> int:
     except TrainingError as exc:
         print(f"slr train: {exc}", file=sys.stderr)
         return 1
+    if int(os.environ.get("RANK", "0")) != 0:  # a torchrun worker: rank 0 reports for all
+        return 0
     if result.state == "stopped":
-        print(
-            f"stopped after {result.epochs_done} epoch(s); continue with: slr train --out {cfg.out} --resume"
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        again = (
+            f"torchrun --standalone --nproc_per_node {world} -m slr_core.cli train"
+            if world > 1
+            else "slr train"
         )
-        return 130
+        print(f"stopped after {result.epochs_done} epoch(s); continue with: {again} --out {cfg.out} --resume")
+        # Under torchrun a non-zero code reads as a crashed worker; a stop that was asked for is not one.
+        return 0 if world > 1 else 130
     best = result.best
     print(f"{result.state} after {result.epochs_done} epoch(s); best model in {result.model_dir}")
     if best:
@@ -251,13 +258,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except (DatasetError, KeypointsError, ValueError, FileNotFoundError, OSError) as exc:
         print(f"slr {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        code = 2
     except KeyboardInterrupt:
         print(f"slr {args.command}: interrupted", file=sys.stderr)
-        return 130
+        code = 130
+    if args.command == "train" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        _exit_distributed_worker(code)
+    return code
+
+
+def _exit_distributed_worker(code: int) -> None:
+    """End a torchrun worker without the interpreter's shutdown.
+
+    A gloo worker thread can still be releasing the tensors of the last collective when Python
+    starts finalising; it then needs the GIL, CPython ends the thread inside a C++ destructor, and
+    the process dies with SIGABRT ("terminate called without an active exception") after a run that
+    succeeded. Everything is written and closed by now, so the worker leaves directly.
+    """
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -124,8 +124,12 @@ def list_runs(root: Path) -> list[Run]:
     return sorted(runs, key=lambda r: (r.path / "status.json").stat().st_mtime, reverse=True)
 
 
-def _launch(run_dir: Path, args: list[str]) -> Run:
+def _launch(run_dir: Path, args: list[str], processes: int = 1) -> Run:
     cmd = [sys.executable, "-m", "slr_core.cli", "train", "--out", str(run_dir), "--quiet", *args]
+    if processes > 1:  # DDP: torchrun starts one worker per GPU (gloo workers on a CPU)
+        cmd[1:3] = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
+                    "-m", "slr_core.cli"]  # fmt: skip
+        (run_dir / "launch.json").write_text(json.dumps({"processes": processes}))
     env = dict(
         os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
     )
@@ -152,13 +156,18 @@ def start_run(
     lr: float = 1e-3,
     device: str = "auto",
     extra: dict | None = None,
+    processes: int = 1,
 ) -> Run:
-    """Check the settings, then start `slr train` for them in the background."""
+    """Check the settings, then start `slr train` for them in the background (under torchrun when
+    `processes` > 1: one DDP worker per GPU)."""
     folder = slug(name)
     if not folder:
         raise ValueError("give the run a name (letters, digits, '-', '_')")
     if not data:
         raise ValueError("choose at least one dataset")
+    limit = max_processes(device)
+    if not 1 <= processes <= limit:
+        raise ValueError(f"processes must be between 1 and {limit} for device {device!r}")
     cfg = TrainConfig(data=list(data), out=str(root / folder), preset=preset, epochs=epochs,
                       batch_size=batch_size, lr=lr, device=device, **(extra or {}))  # fmt: skip
     run_dir = Path(cfg.out)
@@ -171,7 +180,16 @@ def start_run(
         args += ["--data", d]
     for key, value in (extra or {}).items():
         args += ["--set", f"{key}={json.dumps(value)}"]
-    return _launch(run_dir, args)
+    return _launch(run_dir, args, processes)
+
+
+def max_processes(device: str) -> int:
+    """How many DDP workers a device allows: one per GPU; on a CPU, one per core."""
+    import torch
+
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return max(1, torch.cuda.device_count())
+    return max(1, os.cpu_count() or 1)
 
 
 def resume_run(run: Run) -> Run:
@@ -179,4 +197,8 @@ def resume_run(run: Run) -> Run:
         raise ValueError(f"{run.name} is running already")
     if not (run.path / "resume.safetensors").exists():
         raise ValueError(f"{run.name} has no checkpoint to resume from")
-    return _launch(run.path, ["--resume"])
+    try:
+        processes = int(json.loads((run.path / "launch.json").read_text())["processes"])
+    except (OSError, ValueError, KeyError, TypeError):
+        processes = 1
+    return _launch(run.path, ["--resume"], processes)

@@ -351,7 +351,10 @@ def train(cfg: TrainConfig, stop: threading.Event | None = None, progress: bool 
     flag.install()
     stop = stop or flag.event
     try:
-        return _train(cfg, ddp, device, out, resume_file, log, stop, progress and ddp.main)
+        result = _train(cfg, ddp, device, out, resume_file, log, stop, progress and ddp.main)
+        if ddp.enabled:
+            dist.barrier()  # every rank leaves together, after rank 0 has written the final model
+        return result
     except Exception as exc:
         log.status("failed", message=f"{type(exc).__name__}: {exc}")
         raise

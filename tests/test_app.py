@@ -154,6 +154,10 @@ def test_train_form_refuses_impossible_values(app_env):
     at.number_input[2].set_value(5.0)  # learning rate
     at.button[0].click().run()
     assert "lr must be between 0 and 1" in at.error[0].value
+    at.number_input[2].set_value(0.001)
+    at.number_input[4].set_value(0)  # processes
+    at.button[0].click().run()
+    assert "processes must be between 1 and" in at.error[0].value
 
 
 @needs_shared

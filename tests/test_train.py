@@ -163,9 +163,11 @@ def test_ddp_with_two_real_processes(small_dataset, tmp_path):
            "--epochs", "2", "--batch-size", "16", "--device", "cpu", "--workers", "0", "--quiet",
            "--set", "samples_per_epoch=64", "--set", "folds=3", "--set", "log_every=1",
            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO))
+    # faulthandler: should a worker die on a signal, its Python stack is in the failure message
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), PYTHONFAULTHANDLER="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, proc.stderr[:3000] + "\n...\n" + proc.stderr[-1500:]
+    assert "finished after 2 epoch(s)" in proc.stdout  # rank 0's summary survives the workers' direct exit
     status = json.loads((out / "status.json").read_text())
     assert status["state"] == "finished" and status["processes"] == 2
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
@@ -186,3 +188,43 @@ def test_learning_rate_schedules():
     cos = TrainConfig(epochs=9, schedule="cosine", warmup_steps=5, lr=1e-3, min_lr=1e-5)
     lrs = [get_lr(s, cos, 10) for s in range(90)]
     assert all(a >= b for a, b in zip(lrs[5:], lrs[6:])) and lrs[-1] == pytest.approx(1e-5, rel=0.05)
+
+
+def _wait_state(run, states, timeout=300.0, condition=lambda status: True):
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = run.status()
+        if status.get("state") in states and condition(status):
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"{run.name}: still {run.status()} after {timeout:.0f} s\n{run.log_tail(30)}")
+
+
+@pytest.mark.slow
+def test_page_run_with_two_processes_stops_and_resumes(small_dataset, tmp_path, monkeypatch):
+    """The training page's path under torchrun: Stop reaches every rank through rank 0, the run resumes
+    with as many processes as it started with, and the epochs continue where they stopped."""
+    from slr_core import jobs
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("SLR_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(ValueError, match="processes must be between 1 and"):
+        jobs.start_run(tmp_path / "runs", "too-many", [str(small_dataset)], device="cpu", processes=10_000)
+    extra = {"samples_per_epoch": 64, "folds": 3, "log_every": 1, "workers": 0, "patience": 1000}
+    run = jobs.start_run(tmp_path / "runs", "ddp-page", [str(small_dataset)], preset="tiny", epochs=40,
+                         batch_size=16, device="cpu", extra=extra, processes=2)  # fmt: skip
+    _wait_state(run, {"running"}, condition=lambda s: s.get("step", 0) >= 1)
+    assert run.stop()
+    stopped = _wait_state(run, {"stopped", "finished", "failed"})
+    assert stopped["state"] == "stopped" and stopped["processes"] == 2, stopped
+    assert run.can_resume
+    epochs_before = [r["epoch"] for r in run.metrics()[1]]
+    jobs.resume_run(run)
+    done = _wait_state(run, {"finished", "failed", "interrupted"})
+    assert done["state"] == "finished" and done["processes"] == 2, (done, run.log_tail(30))
+    epochs = [r["epoch"] for r in run.metrics()[1]]
+    assert epochs[: len(epochs_before)] == epochs_before and epochs == list(range(1, 41))
+    assert "torch.distributed.run" in (run.path / "train.log").read_text()
+    assert load_model(run.model_dir).config.dim == 64
