@@ -103,6 +103,9 @@ def open_video(path: str | Path) -> tuple[cv2.VideoCapture, float, int]:
     if not cap.isOpened():
         cap.release()
         raise VideoError(f"{path}: not a video that can be decoded (unknown format or damaged file)")
+    # Phones store portrait video sideways with a rotation flag; this OpenCV build reads the flag
+    # (CAP_PROP_ORIENTATION_META) but hands out the frames unrotated unless asked to turn them.
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)
     fps = cap.get(cv2.CAP_PROP_FPS)
     fps = float(fps) if fps and np.isfinite(fps) and 1.0 <= fps <= 240.0 else FALLBACK_FPS
     count = cap.get(cv2.CAP_PROP_FRAME_COUNT)

@@ -63,6 +63,20 @@ def read_rgb_frames(path: Path) -> tuple[list[np.ndarray], float]:
     return frames, fps
 
 
+def set_display_rotation(path: Path, degrees: int) -> None:
+    """Write a rotation into an mp4's track header matrix, as a phone does for portrait video."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = data.find(b"tkhd")
+    assert at > 0 and data.count(b"tkhd") == 1, "expected one track"
+    matrix_at = at + (56 if data[at + 4] == 1 else 44)  # after the times, ids, layer and volume
+    cos, sin = round(np.cos(np.radians(degrees))), round(np.sin(np.radians(degrees)))
+    fixed = [v * 65536 & 0xFFFFFFFF for v in (cos, sin, 0, -sin, cos, 0)]
+    data[matrix_at : matrix_at + 36] = struct.pack(">9I", *fixed, 0, 0, 0x40000000)
+    path.write_bytes(bytes(data))
+
+
 def write_video(path: Path, frames: list[np.ndarray], fps: float, codec: str) -> Path:
     """Encode RGB frames with PyAV (which streamlit-webrtc brings): h264, vp9, mjpeg, mpeg4."""
     import av

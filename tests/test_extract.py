@@ -6,7 +6,7 @@ import pytest
 from slr_core import landmarks as L
 from slr_core.extract import Extractor, VideoError, extract_video
 
-from .conftest import needs_shared, popsign_clip, read_rgb_frames, write_video
+from .conftest import needs_shared, popsign_clip, read_rgb_frames, set_display_rotation, write_video
 
 pytestmark = needs_shared
 
@@ -69,6 +69,28 @@ def test_portrait_video(tmp_path):
     portrait = [np.ascontiguousarray(np.rot90(f, k=-1)) for f in frames]
     kp = extract_video(write_video(tmp_path / "portrait.mp4", portrait, fps, "libx264"))
     assert kp.hands_present()[len(kp) // 3 : 2 * len(kp) // 3].mean() > 0.6
+
+
+def test_rotation_flag_of_a_phone_video_is_applied(tmp_path, hello_keypoints):
+    """A phone keeps portrait video sideways and flags a 90 degree turn; the keypoints must come out
+    of the upright picture, as they do for the same clip stored upright."""
+    import cv2
+
+    frames, fps = read_rgb_frames(popsign_clip("hello"))
+    sideways = [np.ascontiguousarray(np.rot90(f, k=1)) for f in frames]  # stored turned left
+    path = write_video(tmp_path / "phone.mp4", sideways, fps, "libx264")
+    set_display_rotation(path, 90)
+    cap = cv2.VideoCapture(str(path))
+    assert cap.get(cv2.CAP_PROP_ORIENTATION_META) == 90  # the flag is there for OpenCV to read
+    cap.release()
+    kp = extract_video(path)
+    assert (kp.meta["height"], kp.meta["width"]) == frames[0].shape[:2]
+    ref = hello_keypoints
+    both = kp.hands_present() & ref.hands_present()
+    assert both.mean() > 0.4
+    hand = L.RIGHT_HAND.rows
+    gap = np.abs(kp.data[both][:, hand, :2] - ref.data[both][:, hand, :2])
+    assert np.nanmedian(gap) < 0.02  # the same hand, where the upright clip has it
 
 
 def test_video_without_a_person_gives_an_explicit_empty_result(tmp_path):
