@@ -43,7 +43,13 @@ def test_frame_by_frame_equals_file_extraction(hello_keypoints):
 
 @pytest.mark.parametrize(
     "suffix, codec, fps",
-    [(".webm", "libvpx-vp9", 30), (".mov", "libx264", 30), (".avi", "mjpeg", 15), (".mp4", "mpeg4", 25)],
+    [
+        (".webm", "libvpx-vp9", 30),
+        (".mov", "libx264", 30),
+        (".mov", "libx265", 30),  # HEVC: a phone's default
+        (".avi", "mjpeg", 15),
+        (".mp4", "mpeg4", 25),
+    ],
 )
 def test_other_containers_codecs_and_frame_rates(tmp_path, hello_keypoints, suffix, codec, fps):
     frames, src_fps = read_rgb_frames(popsign_clip("hello"))
