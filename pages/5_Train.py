@@ -21,14 +21,14 @@ with st.form("new_run"):
     c = st.columns(3)
     name = c[0].text_input("Run name", value=time.strftime("run-%Y%m%d-%H%M%S"))
     preset = c[1].selectbox("Model size", list(PRESETS), index=list(PRESETS).index("small"))
-    devices = ["auto", "cpu"] + (["cuda"] if ui.device_name().startswith("CUDA") else [])
+    devices = ["auto", "cpu"] + (["cuda"] if jobs.gpu_count() else [])
     device = c[2].selectbox("Device", devices)
     c = st.columns(5)
     epochs = c[0].number_input("Epochs", value=20, step=1)
     batch = c[1].number_input("Batch size", value=32, step=1)
     lr = c[2].number_input("Learning rate", value=0.001, step=0.0001, format="%.5f")
     folds = c[3].number_input("Participant folds", value=5, step=1, help="fold 0 is held out for validation")
-    processes = c[4].number_input("Processes", value=ui.gpu_count() or 1, step=1,
+    processes = c[4].number_input("Processes", value=jobs.gpu_count() or 1, step=1,
                                   help="more than 1 trains with DDP under torchrun: one process per GPU "
                                   "(on a CPU each process takes a share of the cores)")  # fmt: skip
     start = st.form_submit_button("Start", type="primary")

@@ -82,7 +82,7 @@ def _cmd_train(args) -> int:
     if int(os.environ.get("RANK", "0")) != 0:  # a torchrun worker: rank 0 reports for all
         return 0
     if result.state == "stopped":
-        world = int(os.environ.get("WORLD_SIZE", "1"))
+        world = _torchrun_world()
         again = (
             f"torchrun --standalone --nproc_per_node {world} -m slr_core.cli train"
             if world > 1
@@ -265,9 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"slr {args.command}: interrupted", file=sys.stderr)
         code = 130
-    if args.command == "train" and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if args.command == "train" and _torchrun_world() > 1:
         _exit_distributed_worker(code)
     return code
+
+
+def _torchrun_world() -> int:
+    """The number of processes torchrun started (1 outside torchrun)."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def _exit_distributed_worker(code: int) -> None:

@@ -129,7 +129,6 @@ def _launch(run_dir: Path, args: list[str], processes: int = 1) -> Run:
     if processes > 1:  # DDP: torchrun starts one worker per GPU (gloo workers on a CPU)
         cmd[1:3] = ["-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={processes}",
                     "-m", "slr_core.cli"]  # fmt: skip
-        (run_dir / "launch.json").write_text(json.dumps({"processes": processes}))
     env = dict(
         os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")
     )
@@ -183,12 +182,17 @@ def start_run(
     return _launch(run_dir, args, processes)
 
 
-def max_processes(device: str) -> int:
-    """How many DDP workers a device allows: one per GPU; on a CPU, one per core."""
+def gpu_count() -> int:
     import torch
 
-    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
-        return max(1, torch.cuda.device_count())
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def max_processes(device: str) -> int:
+    """How many DDP workers a device allows: one per GPU; on a CPU, one per core."""
+    gpus = gpu_count()
+    if device == "cuda" or (device == "auto" and gpus):
+        return max(1, gpus)
     return max(1, os.cpu_count() or 1)
 
 
@@ -197,8 +201,5 @@ def resume_run(run: Run) -> Run:
         raise ValueError(f"{run.name} is running already")
     if not (run.path / "resume.safetensors").exists():
         raise ValueError(f"{run.name} has no checkpoint to resume from")
-    try:
-        processes = int(json.loads((run.path / "launch.json").read_text())["processes"])
-    except (OSError, ValueError, KeyError, TypeError):
-        processes = 1
-    return _launch(run.path, ["--resume"], processes)
+    # rank 0 records the number of processes in every status it writes; resume with as many
+    return _launch(run.path, ["--resume"], int(run.status().get("processes", 1)))

@@ -114,12 +114,6 @@ def device_name() -> str:
     return f"CUDA GPU ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "CPU"
 
 
-def gpu_count() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
 def sidebar() -> None:
     models = app_state.list_models()
     with st.sidebar:

@@ -63,6 +63,19 @@ def read_rgb_frames(path: Path) -> tuple[list[np.ndarray], float]:
     return frames, fps
 
 
+def wait_for_state(run, states: set[str], timeout: float = 300.0, condition=lambda status: True) -> dict:
+    """Poll a training run's status until its state is one of `states` (and `condition` holds)."""
+    import time
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        status = run.status()
+        if status.get("state") in states and condition(status):
+            return status
+        time.sleep(0.2)
+    raise AssertionError(f"{run.name}: still {run.status()} after {timeout:.0f} s\n{run.log_tail(30)}")
+
+
 def set_display_rotation(path: Path, degrees: int) -> None:
     """Write a rotation into an mp4's track header matrix, as a phone does for portrait video."""
     import struct

@@ -1,14 +1,14 @@
 """Every page of the Streamlit app through AppTest: the happy path and the bad inputs."""
 
-import json
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import DATA, REPO, needs_shared, popsign_clip, write_video
+from slr_core import jobs
+
+from .conftest import DATA, REPO, needs_shared, popsign_clip, wait_for_state, write_video
 
 TIMEOUT = 180
 
@@ -176,12 +176,8 @@ def test_train_a_run_then_use_its_model(app_env):
     reloaded = app("pages/5_Train.py")  # a reload is a new session: it finds the run by its folder
     assert "apptest-run" in next(s for s in reloaded.selectbox if s.label == "Runs").options
     run_dir = app_env / "runs" / "apptest-run"
-    deadline = time.time() + 240
-    while time.time() < deadline:
-        state = json.loads((run_dir / "status.json").read_text()).get("state")
-        if state in ("finished", "failed", "early-stopped"):
-            break
-        time.sleep(2)
+    ended = {"finished", "failed", "early-stopped", "interrupted"}
+    state = wait_for_state(jobs.Run(run_dir), ended, timeout=240)["state"]
     assert state == "finished", (run_dir / "train.log").read_text()[-2000:]
     at.run()
     assert "Evaluation on the validation split" in texts(at)

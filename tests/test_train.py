@@ -18,7 +18,7 @@ from slr_core.cli import main as slr
 from slr_core.data import DatasetError
 from slr_core.train import TrainConfig, TrainingError, load_config, train
 
-from .conftest import REPO, SIGN_MAP, SUBSET, needs_shared
+from .conftest import REPO, SIGN_MAP, SUBSET, needs_shared, wait_for_state
 
 pytestmark = needs_shared
 
@@ -190,18 +190,6 @@ def test_learning_rate_schedules():
     assert all(a >= b for a, b in zip(lrs[5:], lrs[6:])) and lrs[-1] == pytest.approx(1e-5, rel=0.05)
 
 
-def _wait_state(run, states, timeout=300.0, condition=lambda status: True):
-    import time
-
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        status = run.status()
-        if status.get("state") in states and condition(status):
-            return status
-        time.sleep(0.2)
-    raise AssertionError(f"{run.name}: still {run.status()} after {timeout:.0f} s\n{run.log_tail(30)}")
-
-
 @pytest.mark.slow
 def test_page_run_with_two_processes_stops_and_resumes(small_dataset, tmp_path, monkeypatch):
     """The training page's path under torchrun: Stop reaches every rank through rank 0, the run resumes
@@ -215,14 +203,14 @@ def test_page_run_with_two_processes_stops_and_resumes(small_dataset, tmp_path, 
     extra = {"samples_per_epoch": 64, "folds": 3, "log_every": 1, "workers": 0, "patience": 1000}
     run = jobs.start_run(tmp_path / "runs", "ddp-page", [str(small_dataset)], preset="tiny", epochs=40,
                          batch_size=16, device="cpu", extra=extra, processes=2)  # fmt: skip
-    _wait_state(run, {"running"}, condition=lambda s: s.get("step", 0) >= 1)
+    wait_for_state(run, {"running"}, condition=lambda s: s.get("step", 0) >= 1)
     assert run.stop()
-    stopped = _wait_state(run, {"stopped", "finished", "failed"})
+    stopped = wait_for_state(run, {"stopped", "finished", "failed"})
     assert stopped["state"] == "stopped" and stopped["processes"] == 2, stopped
     assert run.can_resume
     epochs_before = [r["epoch"] for r in run.metrics()[1]]
     jobs.resume_run(run)
-    done = _wait_state(run, {"finished", "failed", "interrupted"})
+    done = wait_for_state(run, {"finished", "failed", "interrupted"})
     assert done["state"] == "finished" and done["processes"] == 2, (done, run.log_tail(30))
     epochs = [r["epoch"] for r in run.metrics()[1]]
     assert epochs[: len(epochs_before)] == epochs_before and epochs == list(range(1, 41))
