@@ -11,7 +11,7 @@ PORT ?= 8501
 help:
 	@echo "make run    - set up $(VENV) and start the app on http://localhost:$(PORT)"
 	@echo "make test   - set up $(VENV) (and Chromium for the browser tests) and run the test suite"
-	@echo "make lint   - ruff"
+	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - run the benchmark scripts under bench/"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -36,6 +36,8 @@ test: $(STAMP) browser-deps
 
 lint: $(STAMP)
 	$(BIN)/ruff check slr_core tests bench pages app.py
+	$(BIN)/ruff format --check slr_core tests bench pages app.py
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	@for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done

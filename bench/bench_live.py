@@ -33,7 +33,7 @@ import torch  # noqa: E402
 from slr_core.checkpoint import load_model  # noqa: E402
 from slr_core.extract import iter_frames  # noqa: E402
 from slr_core.live import LiveSession, make_video_callback  # noqa: E402
-from slr_core.streaming import Classifier  # noqa: E402
+from slr_core.predict import Classifier  # noqa: E402
 
 torch.set_num_threads(1)  # as in the app
 clip = DATA / "popsign-reference" / "clips" / f"{args.clip}.mp4"

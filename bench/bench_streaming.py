@@ -33,7 +33,8 @@ from slr_core.cache import load_or_build_cache  # noqa: E402
 from slr_core.checkpoint import load_model  # noqa: E402
 from slr_core.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
 from slr_core.landmarks import PIPELINE_HAND_ROWS  # noqa: E402
-from slr_core.streaming import Classifier, Recognizer, StreamConfig  # noqa: E402
+from slr_core.predict import Classifier  # noqa: E402
+from slr_core.streaming import Recognizer, StreamConfig  # noqa: E402
 from slr_core.trainset import _hash_fraction  # noqa: E402
 
 FPS = 30.0

@@ -10,7 +10,7 @@ import time
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from slr_core import app_state, ui
+from slr_core import settings, ui
 from slr_core.live import LiveSession, make_video_callback
 
 REFRESH_S = 0.2
@@ -24,7 +24,7 @@ classifier = ui.classifier()
 if classifier is None:
     st.stop()
 try:
-    ice = app_state.ice_servers()
+    ice = settings.ice_servers()
 except ValueError as exc:
     st.error(str(exc))
     ice = []

@@ -6,15 +6,15 @@ from pathlib import Path
 import streamlit as st
 
 from slr_core import ui
-from slr_core.extract import VIDEO_SUFFIXES, VideoError, extract_video
-from slr_core.streaming import recognize
+from slr_core.extract import VIDEO_SUFFIXES, VideoError
+from slr_core.streaming import recognize_clip
 from slr_core.viz import animation_gif
 
-ACCEPTED = [s.lstrip(".") for s in (".mp4", ".webm", ".mov", ".avi")]
+ACCEPTED = [s.lstrip(".") for s in VIDEO_SUFFIXES]
 
 ui.page_setup("Upload clip", "🎞️")
 st.title("🎞️ Upload a clip")
-st.write("A recorded video of one or more signs (mp4, webm, mov or avi). The clip is processed in a "
+st.write(f"A recorded video of one or more signs ({', '.join(ACCEPTED)}). The clip is processed in a "
          "temporary folder on this server and deleted right after.")  # fmt: skip
 
 
@@ -31,12 +31,12 @@ def analyse(upload, classifier, bar) -> dict:
         clip = Path(tmp) / f"clip{suffix}"  # never the user's file name: no path tricks
         clip.write_bytes(upload.getbuffer())
         try:
-            kp = extract_video(clip, progress=progress)
+            found = recognize_clip(clip, classifier, progress=progress)
         except VideoError as exc:
             return {"error": str(exc).replace(str(clip), upload.name)}
         except Exception as exc:  # keep the page usable whatever the file does to a decoder
             return {"error": f"{upload.name} could not be processed ({type(exc).__name__})"}
-    return {"kp": kp, "events": recognize(kp, classifier), "name": upload.name, "error": None}
+    return {"kp": found.keypoints, "events": found.events, "name": upload.name, "error": None}
 
 
 classifier = ui.classifier()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from slr_core import app_state, ui
+from slr_core import app_state, settings, ui
 from slr_core.data import UNKNOWN_LABEL, DatasetError, load_dataset
 from slr_core.keypoints import KeypointsError, read_parquet
 from slr_core.viz import animation_gif
@@ -34,9 +34,9 @@ def read_index(path: str, mtime: float):
 
 ui.page_setup("Dataset explorer", "🗂️")
 st.title("🗂️ Dataset explorer")
-roots = app_state.data_dirs()
+roots = settings.data_dirs()
 datasets = app_state.list_datasets()
-preferred = os.environ.get("SLR_DATASET")
+preferred = settings.preferred_dataset()
 if preferred:
     try:
         p = app_state.inside(preferred, roots)

@@ -6,12 +6,14 @@ import time
 import pandas as pd
 import streamlit as st
 
-from slr_core import app_state, jobs, ui
+from slr_core import app_state, jobs, settings, ui
+from slr_core.checkpoint import WEIGHTS
 from slr_core.model import PRESETS
+from slr_core.runs import ACTIVE, CONFUSION, DONE, EVAL_DIR, Run, list_runs
 
 ui.page_setup("Train", "🏋️")
 st.title("🏋️ Train a model")
-root = app_state.runs_dir()
+root = settings.runs_dir()
 datasets = app_state.list_datasets()
 
 with st.form("new_run"):
@@ -43,7 +45,7 @@ if start:
     except ValueError as exc:
         st.error(f"Cannot start: {exc}")
 
-runs = jobs.list_runs(root)
+runs = list_runs(root)
 if not runs:
     st.stop()
 names = [r.name for r in runs]
@@ -54,7 +56,7 @@ run = runs[names.index(run_name)]
 
 
 @st.fragment(run_every=2.0)
-def follow(run: jobs.Run) -> None:
+def follow(run: Run) -> None:
     status = run.status()
     state = status.get("state", "unknown")
     steps, epochs = run.metrics()
@@ -62,7 +64,7 @@ def follow(run: jobs.Run) -> None:
     st.markdown(f"**{run.name}**: {state}" + (f". {status['message']}" if status.get("message") else ""))
     st.progress(min(done / total, 1.0), text=f"epoch {done} of {total}")
     c = st.columns(3)
-    if state in ("starting", "preparing", "running") and c[0].button("Stop", key=f"stop-{run.name}"):
+    if state in ACTIVE and c[0].button("Stop", key=f"stop-{run.name}"):
         run.stop()
         st.info("Asked the run to save a checkpoint and stop.")
     if run.can_resume and c[1].button("Resume", key=f"resume-{run.name}"):
@@ -71,9 +73,7 @@ def follow(run: jobs.Run) -> None:
             st.rerun()
         except ValueError as exc:
             st.error(str(exc))
-    if (run.model_dir / "model.safetensors").exists() and c[2].button(
-        "Use this model", key=f"use-{run.name}"
-    ):
+    if (run.model_dir / WEIGHTS).exists() and c[2].button("Use this model", key=f"use-{run.name}"):
         ui.use_model(run.model_dir)
         st.success("It is now the active model on every page.")
         st.rerun(scope="app")
@@ -92,13 +92,13 @@ def follow(run: jobs.Run) -> None:
         with st.expander("log"):
             st.code(log)
     report = run.report()
-    if report and state in ("finished", "early-stopped"):
+    if report and state in DONE:
         st.subheader("Evaluation on the validation split")
         o = report.get("open_set", {})
         st.write(f"top-1 {report['top1']:.3f}, top-5 {report['top5']:.3f}, macro F1 {report['macro_f1']:.3f} "
                  f"(n={report['n']}); threshold {report.get('threshold', 0):.2f}"
                  + (f"; out-of-vocabulary rejected {o['oov_rejected']:.1%}" if o.get("n_oov") else ""))  # fmt: skip
-        image = run.path / "eval" / "confusion.png"
+        image = run.path / EVAL_DIR / CONFUSION
         if image.exists():
             st.image(str(image), caption="confusion matrix")
         table = pd.DataFrame(report["per_class"]).T.sort_values("support", ascending=False)

@@ -1,7 +1,7 @@
 """Training-only augmentations on raw keypoints, before the shared preprocessing.
 
-They work on one sequence in the pipeline layout, (T, 94, 3) with NaN for missing points, plus its
-frame times, and aim at what differs between signers and cameras: speed and rhythm, where the
+They work on one sequence in the pipeline layout, (T, 94, C) with C = 2 (x, y: what the dataset
+cache holds) or 3, NaN for missing points, plus its frame times, and aim at what differs between signers and cameras: speed and rhythm, where the
 hands are held, hand proportions, camera angle and distance, detection noise and dropouts,
 clips that start late or end early.
 """
@@ -149,7 +149,7 @@ def _dropout(data, rng, cfg):
 def augment(
     data: np.ndarray, times: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig
 ) -> tuple[np.ndarray, np.ndarray]:
-    """One random augmentation of a (T, 94, 3) sequence and its times; the input is not modified."""
+    """One random augmentation of a (T, 94, C) sequence and its times; the input is not modified."""
     data = np.array(data, dtype=np.float32, copy=True)
     times = np.asarray(times, dtype=np.float64)
     if len(data) == 0:

@@ -14,12 +14,14 @@ import json
 import multiprocessing as mp
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from . import settings
 from .data import Dataset, DatasetError
 from .keypoints import KeypointsError, read_parquet
 from .landmarks import N_PIPELINE_ROWS, PIPELINE_ROWS
@@ -32,7 +34,7 @@ META_FILE = "meta.json"
 
 
 def default_cache_root() -> Path:
-    return Path(os.environ.get("SLR_CACHE_DIR", Path.home() / ".cache" / "slr"))
+    return settings.cache_dir()
 
 
 def fingerprint(dataset: Dataset) -> str:
@@ -55,7 +57,7 @@ class SequenceCache:
 
     path: Path
     frames: np.ndarray  # (N_total, 94, 2) float32, memory-mapped
-    times: np.ndarray  # (N_total,) float32 seconds
+    times: np.ndarray  # (N_total,) float64 seconds
     offsets: np.ndarray  # (n + 1,) int64
     keep: np.ndarray  # (n,) int64: dataset row of each cached sequence
     skipped: list
@@ -92,6 +94,7 @@ def build_cache(
     tmp.mkdir(parents=True)
     paths = [str(dataset.path(i)) for i in range(len(dataset))]
     offsets, times, keep, skipped = [0], [], [], []
+    results: Iterable
     with open(tmp / FRAMES_FILE, "wb") as out:
         if workers > 1:
             pool = mp.get_context("spawn").Pool(workers)
@@ -145,6 +148,7 @@ def open_cache(path: str | Path) -> SequenceCache:
         meta = json.loads((path / META_FILE).read_text())
         index = np.load(path / INDEX_FILE)
         shape = (meta["frames"], N_PIPELINE_ROWS, COORDS)
+        frames: np.ndarray
         if meta["frames"]:
             frames = np.memmap(path / FRAMES_FILE, dtype=np.float32, mode="r", shape=shape)
         else:  # an empty file cannot be memory-mapped

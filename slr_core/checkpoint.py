@@ -15,11 +15,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from .errors import SLRError
 from .features import PREPROCESS_VERSION
 from .model import ModelConfig, SignTransformer, build_model
 
@@ -28,7 +30,7 @@ WEIGHTS = "model.safetensors"
 DESCRIPTION = "model.json"
 
 
-class CheckpointError(ValueError):
+class CheckpointError(SLRError, ValueError):
     """A checkpoint that cannot be used; the message says which file and why."""
 
 
@@ -110,14 +112,14 @@ def describe(
 def save_model(folder: str | Path, model: torch.nn.Module, meta: dict) -> Path:
     """Write model.safetensors (atomically) and its readable model.json copy; returns the folder."""
     folder = Path(folder)
-    model = getattr(model, "module", model)  # unwrap DDP
-    state = model.state_dict()
+    net: Any = getattr(model, "module", model)  # unwrap DDP
+    state = net.state_dict()
     bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
         raise CheckpointError(f"refusing to save a model with non-finite weights ({bad[0]} ...)")
-    if len(meta["labels"]) != model.config.num_classes:
+    if len(meta["labels"]) != net.config.num_classes:
         raise CheckpointError(
-            f"{len(meta['labels'])} labels for a model with {model.config.num_classes} outputs"
+            f"{len(meta['labels'])} labels for a model with {net.config.num_classes} outputs"
         )
     _atomic_save(state, meta, folder / WEIGHTS)
     tmp = folder / (DESCRIPTION + ".tmp")

@@ -1,7 +1,8 @@
 """The `slr` command: extract, cache, train, eval, predict, translate.
 
 Every subcommand is a thin wrapper over a function in slr_core; errors that come from the user's
-input are printed as one line and exit with status 2, never as a traceback.
+input (``errors.SLRError``, or a file the system cannot read) are printed as one line and exit with
+status 2; a programming error keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from .data import DatasetError
-from .keypoints import KeypointsError
-
-DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "asl250-popsign-kaggle2"
+from . import settings
+from .errors import ConfigError, SLRError
 
 
 def _cmd_extract(args) -> int:
@@ -60,20 +59,22 @@ def _overrides(args) -> dict:
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
-            raise ValueError(f"--set takes key=value, got {item!r}")
+            raise ConfigError(f"--set takes key=value, got {item!r}")
         values[key.strip()] = yaml.safe_load(value)
     return {k: v for k, v in values.items() if v not in (None, [])}
 
 
 def _cmd_train(args) -> int:
+    from . import runs
+    from .runs import RunState
     from .train import TrainingError, load_config, train
 
     config_path = args.config
-    if args.resume and not config_path and args.out and (Path(args.out) / "config.yaml").is_file():
-        config_path = Path(args.out) / "config.yaml"  # a run resumes with the settings it started with
+    if args.resume and not config_path and args.out and (Path(args.out) / runs.CONFIG).is_file():
+        config_path = Path(args.out) / runs.CONFIG  # a run resumes with the settings it started with
     cfg = load_config(config_path, _overrides(args))
     if not cfg.data:
-        raise ValueError("no training data: pass --data DATASET_DIR (or data: in the --config file)")
+        raise ConfigError("no training data: pass --data DATASET_DIR (or data: in the --config file)")
     try:
         result = train(cfg, progress=not args.quiet)
     except TrainingError as exc:
@@ -81,7 +82,7 @@ def _cmd_train(args) -> int:
         return 1
     if int(os.environ.get("RANK", "0")) != 0:  # a torchrun worker: rank 0 reports for all
         return 0
-    if result.state == "stopped":
+    if result.state == RunState.STOPPED:
         world = _torchrun_world()
         again = (
             f"torchrun --standalone --nproc_per_node {world} -m slr_core.cli train"
@@ -131,10 +132,10 @@ def _cmd_predict(args) -> int:
     import json
 
     from .checkpoint import load_model
-    from .extract import extract_video
-    from .streaming import Classifier, StreamConfig, recognize
+    from .predict import Classifier
+    from .streaming import StreamConfig, recognize_clip
 
-    loaded = load_model(args.model, args.device)
+    loaded = load_model(args.model or settings.default_model(), args.device)
     bar = None
     if not args.quiet and not args.json:
         from tqdm.auto import tqdm
@@ -146,25 +147,20 @@ def _cmd_predict(args) -> int:
             bar.total = total
             bar.update(done - bar.n)
 
-    kp = extract_video(args.clip, progress=progress)
+    config = StreamConfig(mode=args.mode, threshold=args.threshold)
+    result = recognize_clip(args.clip, Classifier(loaded, device=args.device), config, progress)
     if bar is not None:
         bar.close()
-    config = StreamConfig(mode=args.mode, threshold=args.threshold)
-    events = recognize(kp, Classifier(loaded, device=args.device), config)
-    hands = int(kp.hands_present().sum())
+    kp, events = result.keypoints, result.events
     if args.json:
-        print(json.dumps({"clip": str(args.clip), "model": loaded.name, "frames": len(kp), "hand_frames": hands,
-                          "duration": kp.duration, "events": [e.to_dict() for e in events]}, indent=1))  # fmt: skip
+        print(json.dumps({"clip": str(args.clip), "model": loaded.name, "frames": len(kp),
+                          "hand_frames": result.hand_frames, "duration": kp.duration,
+                          "events": [e.to_dict() for e in events]}, indent=1))  # fmt: skip
         return 0
     for e in events:
         print(e.line())
     if not events:
-        why = (
-            "no hands were seen"
-            if hands == 0
-            else f"hands in {hands} of {len(kp)} frames, nothing recognised with confidence"
-        )
-        print(f"no sign recognised in {args.clip} ({why})")
+        print(f"no sign recognised in {args.clip} ({result.why_nothing()})")
     return 0
 
 
@@ -182,10 +178,7 @@ def _cmd_translate(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="slr", description="Sign-language recognition tools")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def _add_extract(sub) -> None:
     p = sub.add_parser("extract", help="labelled clips -> a Kaggle-layout keypoint dataset")
     p.add_argument("labels", help="labels.csv with path,sign[,participant_id] (paths relative to it)")
     p.add_argument("--out", required=True, help="dataset folder to write")
@@ -194,6 +187,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_extract)
 
+
+def _add_cache(sub) -> None:
     p = sub.add_parser("cache", help="build the on-disk cache of a dataset")
     p.add_argument("--data", required=True, help="Kaggle-layout dataset folder")
     p.add_argument(
@@ -205,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_cache)
 
+
+def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train a model (torchrun for many GPUs)")
     p.add_argument("--data", action="append", help="Kaggle-layout dataset folder (repeat for several)")
     p.add_argument("--out", help="run folder (checkpoints, metrics.jsonl, config.yaml)")
@@ -226,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)
 
+
+def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="evaluate a model on a dataset")
     p.add_argument("--model", required=True, help="model folder (model.safetensors + model.json)")
     p.add_argument("--data", required=True, help="Kaggle-layout dataset folder")
@@ -237,9 +236,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_eval)
 
+
+def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="the signs in a video clip, with time spans and confidence")
     p.add_argument("clip", help="mp4 / webm / mov / avi")
-    p.add_argument("--model", default=str(DEFAULT_MODEL), help="model folder (default: the bundled model)")
+    p.add_argument("--model", help="model folder (default: $SLR_DEFAULT_MODEL, else the bundled model)")
     p.add_argument("--json", action="store_true", help="print JSON instead of lines")
     p.add_argument("--mode", default="activity", choices=("activity", "window"), help="segmentation")
     p.add_argument("--threshold", type=float, help="rejection threshold (default: the model's own)")
@@ -247,10 +248,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_predict)
 
+
+def _add_translate(sub) -> None:
     p = sub.add_parser("translate", help="keywords -> an English sentence (FLAN-T5 or rules)")
     p.add_argument("words", nargs="*", help="the recognised signs, in order")
     p.add_argument("--t5", help="folder of a saved FLAN-T5 (default: $SLR_T5_PATH, then the HF cache)")
     p.set_defaults(func=_cmd_translate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="slr", description="Sign-language recognition tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_extract, _add_cache, _add_train, _add_eval, _add_predict, _add_translate):
+        add(sub)
     return parser
 
 
@@ -259,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code = int(args.func(args) or 0)
-    except (DatasetError, KeypointsError, ValueError, FileNotFoundError, OSError) as exc:
+    except (SLRError, OSError) as exc:  # the user's input; anything else keeps its traceback
         print(f"slr {args.command}: error: {exc}", file=sys.stderr)
         code = 2
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from .errors import SLRError
 from .keypoints import Keypoints, KeypointsError, read_parquet, write_parquet
 
 SIGN_MAP_NAME = "sign_to_prediction_index_map.json"
@@ -25,7 +26,12 @@ UNKNOWN_LABEL = "_unknown"
 TRAIN_COLUMNS = ("path", "participant_id", "sequence_id", "sign")
 
 
-class DatasetError(ValueError):
+def unknown_index(labels: list[str]) -> int | None:
+    """The index of the `_unknown` class (words outside the vocabulary), None when there is none."""
+    return labels.index(UNKNOWN_LABEL) if UNKNOWN_LABEL in labels else None
+
+
+class DatasetError(SLRError, ValueError):
     """A dataset folder or labels file that cannot be used; the message says what is wrong."""
 
 
@@ -236,6 +242,22 @@ def _extract_one(job: tuple[str, str]) -> tuple[str, str | None]:
         return clip, str(exc)
 
 
+def _run_extraction(jobs: list[tuple[str, str]], workers: int, report: ExtractReport, progress: bool) -> None:
+    """Extract (clip, parquet) jobs in worker processes, one MediaPipe graph each; fills the report."""
+    failed: dict[str, str] = {}
+    if jobs:
+        workers = max(1, min(workers, len(jobs)))
+        ctx = mp.get_context("spawn")  # fork after torch/MediaPipe threads start is unsafe
+        with ctx.Pool(workers, initializer=_init_worker) as pool:
+            results = pool.imap_unordered(_extract_one, jobs)
+            for clip, error in tqdm(results, total=len(jobs), desc="extract", disable=not progress):
+                if error is None:
+                    report.written += 1
+                else:
+                    failed[clip] = error
+    report.failures = sorted(failed.items())
+
+
 def extract_dataset(
     labels_csv: str | Path,
     out_dir: str | Path,
@@ -268,18 +290,7 @@ def extract_dataset(
             report.skipped_existing += 1
         else:
             jobs.append((clip, str(out / r)))
-    failed: dict[str, str] = {}
-    if jobs:
-        workers = max(1, min(workers, len(jobs)))
-        ctx = mp.get_context("spawn")  # fork after torch/MediaPipe threads start is unsafe
-        with ctx.Pool(workers, initializer=_init_worker) as pool:
-            results = pool.imap_unordered(_extract_one, jobs)
-            for clip, error in tqdm(results, total=len(jobs), desc="extract", disable=not progress):
-                if error is None:
-                    report.written += 1
-                else:
-                    failed[clip] = error
-    report.failures = sorted(failed.items())
+    _run_extraction(jobs, workers, report, progress)
     ok = np.array([(out / r).is_file() for r in rel], dtype=bool)
     train = pd.DataFrame(
         {

@@ -1,9 +1,9 @@
 """Evaluation: predictions over a dataset, metrics, the open-set figure, reports.
 
 Metrics: top-1, top-5, macro F1 over the classes present, per-class precision/recall/F1, a
-confusion matrix. Open set: a clip is *accepted* when the model's best class is a sign (not
-``_unknown``) with probability at least the threshold; we report how many in-vocabulary clips are
-accepted with the right sign and how many out-of-vocabulary clips are rejected.
+confusion matrix. Open set: a clip is *accepted* by the rule in ``predict.accept`` (the best sign,
+not ``_unknown``, with probability at least the threshold); we report how many in-vocabulary clips
+are accepted with the right sign and how many out-of-vocabulary clips are rejected.
 """
 
 from __future__ import annotations
@@ -15,49 +15,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import UNKNOWN_LABEL
-from .features import Features
-
-
-@torch.no_grad()
-def predict_features(
-    model: torch.nn.Module, feats: Features, batch_size: int = 256, device: str | torch.device = "cpu"
-) -> tuple[np.ndarray, np.ndarray]:
-    """Class probabilities (N, C) and confidence estimates (N,) for a stacked batch of Features."""
-    model.eval()
-    probs, conf = [], []
-    for i in range(0, len(feats.x), batch_size):
-        out = model(*to_tensors(feats, slice(i, i + batch_size), device))
-        probs.append(torch.softmax(out["logits"].float(), -1).cpu().numpy())
-        conf.append(out["confidence"].float().cpu().numpy())
-    if not probs:
-        return np.zeros((0, model.config.num_classes), np.float32), np.zeros(0, np.float32)
-    return np.concatenate(probs), np.concatenate(conf)
-
-
-def to_tensors(feats: Features, sl=slice(None), device="cpu") -> tuple[torch.Tensor, ...]:
-    return (
-        torch.as_tensor(feats.x[sl], device=device),
-        torch.as_tensor(feats.mask[sl], device=device),
-        torch.as_tensor(feats.groups[sl], device=device),
-        torch.as_tensor(feats.positions[sl], device=device),
-    )
-
-
-def accept(
-    probs: np.ndarray, labels: list[str], threshold: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(best sign index, its probability, accepted?) per row; `_unknown` is never a sign."""
-    sign_probs = probs.copy()
-    unknown = labels.index(UNKNOWN_LABEL) if UNKNOWN_LABEL in labels else None
-    if unknown is not None:
-        sign_probs[:, unknown] = -1.0
-    best = sign_probs.argmax(1)
-    p = sign_probs[np.arange(len(best)), best]
-    ok = p >= threshold
-    if unknown is not None:
-        ok &= probs.argmax(1) != unknown
-    return best, p, ok
+from .data import unknown_index
+from .predict import accept, predict_features
 
 
 @dataclass
@@ -131,8 +90,8 @@ def classification_report(y: np.ndarray, probs: np.ndarray, labels: list[str]) -
 
 
 def open_set_figures(y: np.ndarray, probs: np.ndarray, labels: list[str], threshold: float) -> dict:
-    unknown = labels.index(UNKNOWN_LABEL) if UNKNOWN_LABEL in labels else -1
-    oov = y == unknown
+    unknown = unknown_index(labels)
+    oov = y == (-1 if unknown is None else unknown)
     best, _, ok = accept(probs, labels, threshold)
     in_vocab = ~oov
     return {
@@ -154,8 +113,8 @@ def choose_threshold(y: np.ndarray, probs: np.ndarray, labels: list[str]) -> flo
     correct in-vocabulary answers."""
     _, p, _ = accept(probs, labels, 0.0)
     candidates = np.unique(np.concatenate([[0.0], np.round(p, 4)]))
-    unknown = labels.index(UNKNOWN_LABEL) if UNKNOWN_LABEL in labels else -1
-    if not (y == unknown).any():
+    unknown = unknown_index(labels)
+    if unknown is None or not (y == unknown).any():
         best, p, ok = accept(probs, labels, 0.0)
         right = p[(best == y) & ok]
         return float(np.quantile(right, 0.05)) if len(right) else 0.0
@@ -237,5 +196,5 @@ def evaluate_dataset(
     y = ds.targets(loaded.labels)[cache.keep]
     feats = stack([preprocess(*cache.get(i), length=loaded.config.length) for i in range(len(cache))],
                   loaded.config.length)  # fmt: skip
-    probs, _ = predict_features(loaded.model, feats, batch_size, device)
+    probs = predict_features(loaded.model, feats, batch_size, device).probs
     return evaluate_arrays(y, probs, loaded.labels, loaded.threshold if threshold is None else threshold)

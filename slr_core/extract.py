@@ -16,6 +16,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warni
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 
+from .errors import SLRError  # noqa: E402
 from .keypoints import Keypoints  # noqa: E402
 from .landmarks import FACE, LEFT_HAND, N_COORDS, N_ROWS, POSE, RIGHT_HAND  # noqa: E402
 
@@ -26,7 +27,7 @@ FALLBACK_FPS = 30.0
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 
 
-class VideoError(ValueError):
+class VideoError(SLRError, ValueError):
     """A video that cannot be used; the message names the file and the problem."""
 
 
@@ -154,11 +155,13 @@ def extract_video(
     extractor = extractor or Extractor()
     try:
         extractor.reset()
-        rows, times, size = [], [], None
+        rows: list[np.ndarray] = []
+        times: list[float] = []
+        size = (0, 0)
         for t, rgb in _read_frames(cap, fps):
             rows.append(extractor.process(rgb))
             times.append(t)
-            size = size or rgb.shape[:2]
+            size = size if size[0] else rgb.shape[:2]
             if progress is not None:
                 progress(len(rows), max(expected, len(rows)))
     finally:
@@ -167,7 +170,7 @@ def extract_video(
             extractor.close()
     if not rows:
         raise VideoError(f"{path}: no video frame could be decoded (damaged or truncated file?)")
-    meta = {"frames_expected": expected, "height": int(size[0]), "width": int(size[1])}
+    meta: dict = {"frames_expected": expected, "height": int(size[0]), "width": int(size[1])}
     if expected and len(rows) < 0.9 * expected:
         meta["warning"] = f"decoded {len(rows)} of {expected} frames; the file may be truncated"
     times_arr = np.asarray(times, dtype=np.float64)

@@ -174,7 +174,8 @@ def preprocess(
         Output length L.
     """
     if isinstance(data, Keypoints):
-        data, times = data.data, data.times if times is None else times
+        times = data.times if times is None else times
+        data = data.data
     data = np.asarray(data)
     rows = PIPELINE_ROWS if data.shape[-2] == N_ROWS else slice(None)
     to_pipeline_rows(data[:1])  # checks the layout

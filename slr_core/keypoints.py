@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .errors import SLRError
 from .landmarks import GROUP_BY_NAME, GROUPS, N_COORDS, N_ROWS
 
 KAGGLE_FPS = 30.0  # the asl-signs files carry frame numbers only; the recordings are ~30 fps
@@ -24,7 +25,7 @@ REQUIRED_COLUMNS = ("frame", "type", "landmark_index", "x", "y", "z")
 TIME_COLUMN = "time"
 
 
-class KeypointsError(ValueError):
+class KeypointsError(SLRError, ValueError):
     """A landmark file that cannot be read; the message names the file and the problem."""
 
 
@@ -46,8 +47,8 @@ class Keypoints:
 
     data: np.ndarray
     fps: float = KAGGLE_FPS
-    times: np.ndarray | None = None
-    frames: np.ndarray | None = None
+    times: np.ndarray = None  # type: ignore[assignment]  # None: from the frames; filled in __post_init__
+    frames: np.ndarray = None  # type: ignore[assignment]  # None: 0, 1, 2, ...
     source: str = ""
     meta: dict = field(default_factory=dict)
 
@@ -90,19 +91,8 @@ def _fail(path, problem: str) -> KeypointsError:
     return KeypointsError(f"{path}: {problem}")
 
 
-def read_parquet(path: str | Path, fps: float = KAGGLE_FPS) -> Keypoints:
-    """Read a Kaggle-schema parquet file into a Keypoints.
-
-    Rows are placed by (type, landmark_index), so a file that keeps only some rows (lips, hands and
-    pose, say) loads with the absent points as NaN.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise _fail(path, "no such file")
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        raise _fail(path, f"not a readable parquet file ({type(exc).__name__}: {exc})") from None
+def _checked_columns(table: pa.Table, path: Path) -> dict:
+    """The Kaggle schema's columns of a table, each checked for presence and type."""
     missing = [c for c in REQUIRED_COLUMNS if c not in table.column_names]
     if missing:
         raise _fail(path, f"missing column(s) {', '.join(missing)}; expected {', '.join(PARQUET_COLUMNS)}")
@@ -119,6 +109,23 @@ def read_parquet(path: str | Path, fps: float = KAGGLE_FPS) -> Keypoints:
         if not ok:
             raise _fail(path, f"column '{name}' has type {kind}, which is not what the Kaggle schema uses")
         cols[name] = col
+    return cols
+
+
+def read_parquet(path: str | Path, fps: float = KAGGLE_FPS) -> Keypoints:
+    """Read a Kaggle-schema parquet file into a Keypoints.
+
+    Rows are placed by (type, landmark_index), so a file that keeps only some rows (lips, hands and
+    pose, say) loads with the absent points as NaN.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise _fail(path, "no such file")
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a damaged file
+        raise _fail(path, f"not a readable parquet file ({type(exc).__name__}: {exc})") from None
+    cols = _checked_columns(table, path)
     if table.num_rows == 0:
         return Keypoints.empty(fps, source=str(path))
 
@@ -154,7 +161,7 @@ def read_parquet(path: str | Path, fps: float = KAGGLE_FPS) -> Keypoints:
         if not (np.isfinite(times).all() and np.all(np.diff(times) > 0)):
             raise _fail(path, f"column '{TIME_COLUMN}' must increase from frame to frame")
         times = times - times[0]
-    return Keypoints(data, fps, times=times, frames=frames, source=str(path))
+    return Keypoints(data, fps, times=times, frames=frames, source=str(path))  # type: ignore[arg-type]
 
 
 def write_parquet(kp: Keypoints, path: str | Path) -> None:

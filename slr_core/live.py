@@ -18,7 +18,8 @@ import numpy as np
 
 from .extract import Extractor
 from .landmarks import HAND_ROWS
-from .streaming import Classifier, Recognizer, SignEvent, StreamConfig
+from .predict import Classifier
+from .streaming import Recognizer, SignEvent, StreamConfig
 from .viz import draw_skeleton
 
 
@@ -54,7 +55,8 @@ class LiveSession:
                 t = time.monotonic() - self._t0
             landmarks = self.extractor.process(rgb)
             events = self.recognizer.push(landmarks, float(t))
-            out = draw_skeleton(np.ascontiguousarray(rgb), landmarks)
+            # never draw on the caller's frame (it may be reused or shown elsewhere)
+            out = draw_skeleton(np.array(rgb, copy=True, order="C"), landmarks)
             self._frames += 1
             self._hand_frames += bool(np.isfinite(landmarks[HAND_ROWS, 0]).any())
             self._times.append(time.monotonic())

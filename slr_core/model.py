@@ -5,8 +5,8 @@
                     -> PatchEmbedding (fuse groups, temporal patches of `patch` frames)
                     -> local blocks (windowed attention) -> TemporalConv -> global blocks
                     -> MultiScalePooling (mean, max, adaptive 1/2/4/8, attention)
-                    -> Classifier (head on final + intermediate features, auxiliary heads,
-                       confidence estimate)
+                    -> ClassifierHead (head on final + intermediate features, auxiliary heads,
+                       confidence estimate; the features it reads are the sign's embedding)
 
 Shape legend: b batch, t frames, n tokens (t / patch), p points, d features, c classes.
 Every path honours the frame mask: padding never changes the output.
@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from .errors import ConfigError
 from .features import DEFAULT_LENGTH, N_GROUPS
 from .landmarks import MODEL_GROUP_NAMES, MODEL_GROUPS
 from .layers import (
@@ -54,11 +55,11 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.pool_scales = tuple(self.pool_scales)
         if self.length % self.patch:
-            raise ValueError(f"length {self.length} must be a multiple of patch {self.patch}")
+            raise ConfigError(f"length {self.length} must be a multiple of patch {self.patch}")
         if self.dim % self.num_heads or self.group_dim % 2:
-            raise ValueError("dim must be divisible by num_heads, group_dim by 2")
+            raise ConfigError("dim must be divisible by num_heads, group_dim by 2")
         if self.num_classes < 2:
-            raise ValueError("a classifier needs at least 2 classes")
+            raise ConfigError("a classifier needs at least 2 classes")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +69,7 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - known)
         if unknown:
-            raise ValueError(f"unknown model config key(s): {unknown}")
+            raise ConfigError(f"unknown model config key(s): {unknown}")
         return cls(**d)
 
 
@@ -151,6 +152,12 @@ class PatchEmbedding(nn.Module):
         return x * token_mask[..., None], token_mask, pos
 
 
+def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over time (b t d -> b d) of the frames the mask keeps."""
+    m = mask[..., None].float()
+    return (x * m).sum(1) / m.sum(1).clamp(min=1)
+
+
 class MultiScalePooling(nn.Module):
     """Masked mean, max, adaptive average at several scales, and attention pooling, concatenated."""
 
@@ -174,8 +181,7 @@ class MultiScalePooling(nn.Module):
         return self.bin_proj(w @ x / w.sum(-1, keepdim=True).clamp(min=1)).flatten(1)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        m = mask[..., None].float()
-        mean = (x * m).sum(1) / m.sum(1).clamp(min=1)
+        mean = masked_mean(x, mask)
         maxed = x.masked_fill(~mask[..., None], float("-inf")).amax(1)
         maxed = torch.where(mask.any(1, keepdim=True), maxed, torch.zeros_like(maxed))
         scores = self.attn_score(x).squeeze(-1).masked_fill(~mask, float("-inf"))
@@ -184,14 +190,12 @@ class MultiScalePooling(nn.Module):
         return torch.cat([mean, maxed, attended, self._adaptive(x, mask)], dim=-1)
 
 
-def masked_mean(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    m = mask[..., None].float()
-    return (x * m).sum(1) / m.sum(1).clamp(min=1)
-
-
-class Classifier(nn.Module):
+class ClassifierHead(nn.Module):
     """Head over pooled final features plus intermediate-layer features; auxiliary classifiers on
-    the intermediate layers; a confidence estimate (probability that the prediction is right)."""
+    the intermediate layers; a confidence estimate (probability that the prediction is right).
+
+    The features the head reads (pooled and projected, joined with the intermediate ones) are
+    returned as the clip's ``embedding`` for nearest-neighbour and prototype methods."""
 
     def __init__(self, pooled_dim: int, dim: int, head_dim: int, num_classes: int, drop: float) -> None:
         super().__init__()
@@ -213,13 +217,14 @@ class Classifier(nn.Module):
         feats = torch.cat([self.pool_proj(pooled), *intermediate], dim=-1)
         return {
             "logits": self.head(feats),
+            "embedding": feats,
             "aux_logits": [aux(h) for aux, h in zip(self.aux, intermediate)],
             "confidence": torch.sigmoid(self.confidence(feats.detach()).squeeze(-1)),
         }
 
 
 class SignTransformer(nn.Module):
-    """The whole model: (x, mask, groups, positions) -> logits, aux_logits, confidence."""
+    """The whole model: (x, mask, groups, positions) -> logits, aux_logits, confidence, embedding."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -239,7 +244,7 @@ class SignTransformer(nn.Module):
         )
         self.norm = RMSNorm(c.dim)
         self.pool = MultiScalePooling(c.dim, c.pool_scales)
-        self.classifier = Classifier(self.pool.out_dim, c.dim, c.head_dim, c.num_classes, c.drop)
+        self.classifier = ClassifierHead(self.pool.out_dim, c.dim, c.head_dim, c.num_classes, c.drop)
         self.apply(self._init)
 
     @staticmethod

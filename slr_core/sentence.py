@@ -21,12 +21,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import settings
+
 PROMPT = (
     "Here are a sequence of words obtained from a sign language recognition model. Take this sequence "
     "of words and output a plausible sentence in natural English that the user could possibly be trying "
     "to communicate: {keywords}"
 )
-DEFAULT_MODEL_ID = "google/flan-t5-small"
 MAX_KEYWORDS = 50  # the most recent ones are used; FLAN-T5 reads 512 tokens at most
 MAX_WORD_CHARS = 40
 MAX_NEW_TOKENS = 40  # a sentence; generation stops earlier at the end-of-sentence token
@@ -56,13 +57,27 @@ class Sentence:
     seconds: float = 0.0
 
 
+_NOT_WORDLIKE = re.compile(r"[^\w\s'-]+", re.UNICODE)
+
+
+def clean_word(raw) -> str:
+    """One keyword made safe to show, to put in a URL and to prompt with: letters, digits, spaces,
+    apostrophes and hyphens only (underscores become spaces), trimmed to MAX_WORD_CHARS. None and
+    anything with nothing word-like in it give ''."""
+    if raw is None:
+        return ""
+    text = unicodedata.normalize("NFKC", str(raw))
+    text = "".join(ch for ch in text if ch.isprintable())
+    text = _NOT_WORDLIKE.sub("", text.replace("_", " "))
+    return re.sub(r"\s+", " ", text).strip()[:MAX_WORD_CHARS].strip()
+
+
 def clean_keywords(keywords) -> tuple[list[str], str]:
-    """Printable, trimmed, de-duplicated-in-a-row words; at most MAX_KEYWORDS (the latest)."""
-    words = []
+    """Cleaned words (see clean_word; empty ones dropped), repeats in a row merged; at most
+    MAX_KEYWORDS (the latest)."""
+    words: list[str] = []
     for raw in keywords or []:
-        text = unicodedata.normalize("NFKC", str(raw))
-        text = "".join(ch for ch in text if ch.isprintable())
-        text = re.sub(r"[_\s]+", " ", text).strip()[:MAX_WORD_CHARS]
+        text = clean_word(raw)
         if text and (not words or words[-1].lower() != text.lower()):
             words.append(text)
     note = ""
@@ -83,7 +98,8 @@ class RuleComposer:
         if not words:
             return Sentence("", self.name, "no keywords to translate yet")
         phrases = [_WORD_FORMS.get(w, w) for w in words]
-        parts, rest = [], []
+        parts: list[str] = []
+        rest: list[str] = []
         for p in phrases:  # greetings at the start become their own clause: "Hello, ..."
             if not rest and p.lower() in _GREETINGS:
                 parts.append(p)
@@ -133,7 +149,7 @@ def hf_cache_dir() -> Path:
 
 def find_t5(path: str | Path | None = None, model_id: str | None = None) -> tuple[str | None, str]:
     """Where FLAN-T5 weights are: (folder or model id, '') or (None, why not)."""
-    path = path or os.environ.get("SLR_T5_PATH")
+    path = path or settings.t5_path()
     if path:
         folder = Path(path)
         if not (folder / "config.json").is_file():
@@ -141,7 +157,7 @@ def find_t5(path: str | Path | None = None, model_id: str | None = None) -> tupl
         if not any((folder / w).is_file() for w in ("model.safetensors", "pytorch_model.bin")):
             return None, f"{folder} has no weights (model.safetensors)"
         return str(folder), ""
-    model_id = model_id or os.environ.get("SLR_T5_MODEL", DEFAULT_MODEL_ID)
+    model_id = model_id or settings.t5_model()
     from huggingface_hub import try_to_load_from_cache
 
     cache = hf_cache_dir()
@@ -173,7 +189,7 @@ def load_composer(
         cache = str(hf_cache_dir())
         tokenizer = AutoTokenizer.from_pretrained(where, local_files_only=True, cache_dir=cache)
         model = T5ForConditionalGeneration.from_pretrained(where, local_files_only=True, cache_dir=cache)
-        model = model.to(device).eval()
+        model = model.to(device).eval()  # type: ignore[arg-type]  # transformers' stubs
     except Exception as exc:  # a damaged folder must not take the app down
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return RuleComposer(), f"FLAN-T5 at {where} could not be loaded ({first[:200]})"

@@ -10,7 +10,8 @@ not `_unknown`, with probability at least the threshold). A stretch longer than 
 (signs strung together without lowering the hands) is cut into sliding windows, and each run of
 windows that agree on a sign gives one event. "window" mode classifies sliding windows online
 instead and emits a sign once `min_votes` windows in a row agree. bench/bench_streaming.py
-measures both on joined real sequences.
+measures both on joined real sequences. ``recognize_clip`` runs a whole video file through it (the
+Upload page and ``slr predict``).
 
 A sign is emitted once per performance: a run of windows agreeing on a label gives one event.
 """
@@ -18,16 +19,16 @@ A sign is emitted once per performance: a run of windows agreeing on a label giv
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
-import torch
 
-from .data import UNKNOWN_LABEL
-from .evaluate import accept
-from .features import preprocess
+from .errors import ConfigError
 from .keypoints import Keypoints
 from .landmarks import N_PIPELINE_ROWS, PIPELINE_HAND_ROWS, to_pipeline_rows
+from .predict import Classifier, Guess
 
 
 @dataclass
@@ -45,7 +46,7 @@ class StreamConfig:
 
     def __post_init__(self) -> None:
         if self.mode not in ("activity", "window"):
-            raise ValueError("mode must be 'activity' or 'window'")
+            raise ConfigError("mode must be 'activity' or 'window'")
 
 
 @dataclass
@@ -68,45 +69,33 @@ class SignEvent:
 
 
 @dataclass
-class Guess:
-    index: int
+class _Run:
+    """A run of consecutive windows that agree on one sign."""
+
     label: str
-    probability: float
-    accepted: bool
-    top5: list[tuple[str, float]] = field(default_factory=list)
+    start: float
+    end: float
+    best: Guess  # the most confident window of the run
+    votes: int = 0
+    emitted: bool = False
 
+    def extend(self, g: Guess, times: np.ndarray) -> _Run:
+        """Grow the run by one window that agrees."""
+        self.votes += 1
+        self.end = float(times[-1])
+        if g.probability > self.best.probability:
+            self.best = g
+        return self
 
-class Classifier:
-    """One window of landmarks -> the model's guess. Thread-safe for inference (no state)."""
+    @classmethod
+    def grow(cls, run: _Run | None, g: Guess, times: np.ndarray) -> _Run:
+        """`run` grown by one window (a new run when None)."""
+        run = run or cls(g.label, float(times[0]), float(times[-1]), g)
+        return run.extend(g, times)
 
-    def __init__(self, loaded, threshold: float | None = None, device: str | torch.device = "cpu") -> None:
-        self.loaded = loaded
-        self.model = loaded.model.to(device).eval()
-        self.device = device
-        self.labels = loaded.labels
-        self.threshold = loaded.threshold if threshold is None else threshold
-        self.length = loaded.config.length
-
-    @torch.inference_mode()
-    def probabilities(self, data: np.ndarray, times: np.ndarray) -> np.ndarray | None:
-        f = preprocess(data, times, self.length)
-        if f.empty:
-            return None
-        out = self.model(
-            *(torch.as_tensor(a[None], device=self.device) for a in (f.x, f.mask, f.groups, f.positions))
-        )
-        return torch.softmax(out["logits"].float(), -1)[0].cpu().numpy()
-
-    def guess(self, data: np.ndarray, times: np.ndarray, threshold: float | None = None) -> Guess | None:
-        """The best sign for a window (None without hands); accepted when at least the threshold
-        (the given one, else the model's own)."""
-        probs = self.probabilities(data, times)
-        if probs is None:
-            return None
-        best, p, ok = accept(probs[None], self.labels, self.threshold if threshold is None else threshold)
-        order = [i for i in np.argsort(-probs) if self.labels[i] != UNKNOWN_LABEL][:5]
-        top5 = [(self.labels[i], float(probs[i])) for i in order]
-        return Guess(int(best[0]), self.labels[int(best[0])], float(p[0]), bool(ok[0]), top5)
+    def event(self, now: float) -> list[SignEvent]:
+        g = self.best
+        return [SignEvent(g.label, g.probability, g.top5, self.start, self.end, now)]
 
 
 class Recognizer:
@@ -115,6 +104,7 @@ class Recognizer:
     def __init__(self, classifier: Classifier, config: StreamConfig | None = None) -> None:
         self.classifier = classifier
         self.cfg = config or StreamConfig()
+        self.dropped = 0  # frames dropped as late or duplicate, over the recogniser's life
         self.reset()
 
     def reset(self) -> None:
@@ -125,11 +115,16 @@ class Recognizer:
         self._last_hand_t: float | None = None
         self._seg_start: float | None = None
         self._next_window = 0.0
-        self._run: dict | None = None  # window mode: the current run of agreeing windows
+        self._run: _Run | None = None  # window mode: the current run of agreeing windows
         self._had_window = False
 
     def _guess(self, data: np.ndarray, times: np.ndarray) -> Guess | None:
         return self.classifier.guess(data, times, self.cfg.threshold)
+
+    def _accepted(self, data: np.ndarray, times: np.ndarray) -> Guess | None:
+        """The window's guess if the open-set rule accepts it, else None."""
+        g = self._guess(data, times)
+        return g if g is not None and g.accepted else None
 
     # --- input -------------------------------------------------------------------------------------
 
@@ -141,6 +136,7 @@ class Recognizer:
                 events += self.flush()
                 self.reset()
             else:  # a duplicate or slightly out-of-order frame: drop it
+                self.dropped += 1
                 return events
         if self._last_hand_t is not None and t - self._last_hand_t > self.cfg.gap_s:
             events += self._end_segment(t)  # the hands have been gone long enough (or time jumped)
@@ -192,7 +188,9 @@ class Recognizer:
                     events += self._whole(data, times, now)
                 else:
                     events += self._windows_over(data, times, now)
-        self._frames.clear(), self._times.clear(), self._hands.clear()
+        self._frames.clear()
+        self._times.clear()
+        self._hands.clear()
         self._seg_start = None
         self._last_hand_t = None
         self._run = None
@@ -207,27 +205,23 @@ class Recognizer:
 
     def _windows_over(self, data, times, now) -> list[SignEvent]:
         """Offline: slide windows over a long stretch; each run of agreeing windows is one sign."""
-        events, run = [], None
+        events: list[SignEvent] = []
+        run: _Run | None = None
         t = times[0] + self.cfg.window_s
         while True:
             sel = (times > t - self.cfg.window_s) & (times <= t)
-            g = self._guess(data[sel], times[sel]) if sel.sum() >= self.cfg.min_hand_frames else None
-            label = g.label if g is not None and g.accepted else None
-            if run is not None and label != run["label"]:
-                events += self._event_from_run(run, now)
+            g = self._accepted(data[sel], times[sel]) if sel.sum() >= self.cfg.min_hand_frames else None
+            if run is not None and (g is None or g.label != run.label):
+                events += run.event(now)
                 run = None
-            if label is not None:
-                run = _extend_run(run, g, times[sel])
+            if g is not None:
+                run = _Run.grow(run, g, times[sel])
             if t >= times[-1]:
                 break
             t = min(t + self.cfg.stride_s, times[-1])
         if run is not None:
-            events += self._event_from_run(run, now)
+            events += run.event(now)
         return events
-
-    def _event_from_run(self, run: dict, now: float) -> list[SignEvent]:
-        g = run["best"]
-        return [SignEvent(g.label, g.probability, g.top5, run["start"], run["end"], now)]
 
     # --- window mode (online) ------------------------------------------------------------------------
 
@@ -237,29 +231,17 @@ class Recognizer:
         if hands[sel].sum() < self.cfg.min_hand_frames:
             return []
         self._had_window = True
-        g = self._guess(data[sel], times[sel])
-        label = g.label if g is not None and g.accepted else None
-        events = []
-        if self._run is not None and label != self._run["label"]:
+        g = self._accepted(data[sel], times[sel])
+        events: list[SignEvent] = []
+        if self._run is not None and (g is None or g.label != self._run.label):
             self._run = None  # the run is over (it was emitted once, or never reached min_votes)
-        if label is None:
+        if g is None:
             return events
-        run = self._run = _extend_run(self._run, g, times[sel])
-        if run["votes"] >= self.cfg.min_votes and not run["emitted"]:
-            run["emitted"] = True  # once per performance
-            events += self._event_from_run(run, now)
+        run = self._run = _Run.grow(self._run, g, times[sel])
+        if run.votes >= self.cfg.min_votes and not run.emitted:
+            run.emitted = True  # once per performance
+            events += run.event(now)
         return events
-
-
-def _extend_run(run: dict | None, g: Guess, times: np.ndarray) -> dict:
-    """A run of windows agreeing on g.label, grown by one window (a new run when None)."""
-    if run is None:
-        run = {"label": g.label, "votes": 0, "start": float(times[0]), "best": g, "emitted": False}
-    run["votes"] += 1
-    run["end"] = float(times[-1])
-    if g.probability > run["best"].probability:
-        run["best"] = g
-    return run
 
 
 def recognize(kp: Keypoints, classifier: Classifier, config: StreamConfig | None = None) -> list[SignEvent]:
@@ -269,3 +251,42 @@ def recognize(kp: Keypoints, classifier: Classifier, config: StreamConfig | None
     for frame, t in zip(kp.data, kp.times):
         events += rec.push(frame, float(t))
     return events + rec.flush()
+
+
+@dataclass
+class ClipResult:
+    """A clip's keypoints and the signs found in it."""
+
+    keypoints: Keypoints
+    events: list[SignEvent]
+
+    @property
+    def hand_frames(self) -> int:
+        return int(self.keypoints.hands_present().sum())
+
+    def why_nothing(self) -> str:
+        """Why no sign came out (for messages); empty when signs were found."""
+        if self.events:
+            return ""
+        kp = self.keypoints
+        if self.hand_frames == 0:
+            return "no hands were seen"
+        return f"hands in {self.hand_frames} of {len(kp)} frames, nothing recognised with confidence"
+
+
+def recognize_clip(
+    path: str | Path,
+    classifier: Classifier,
+    config: StreamConfig | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    extractor=None,
+) -> ClipResult:
+    """A video file -> keypoints (MediaPipe) -> the streaming recogniser -> its sign events.
+
+    The one clip path, for `slr predict` and the Upload page. Raises extract.VideoError for a file
+    that is not a usable video.
+    """
+    from .extract import extract_video
+
+    kp = extract_video(path, extractor, progress)
+    return ClipResult(kp, recognize(kp, classifier, config))

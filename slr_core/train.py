@@ -6,15 +6,15 @@ auxiliary losses, MixUp, AdamW without decay on norms and biases, gradient clipp
 (or cosine) learning rate with warm-up, participant-disjoint validation, early stopping, an
 atomic checkpoint every epoch and an exact --resume.
 
-A run folder holds: config.yaml (resolved), metrics.jsonl (one JSON object per line, followed by
-the UI), status.json, resume.safetensors, model/ (the best model so far) and eval/ (the final
-validation report).
+The run folder it writes (config, metrics, status, resume state, model, evaluation) is described
+in ``runs``. The loop is cut into named steps: ``_build`` (data, model, loaders), ``_train_epoch``
+(with ``_step``), ``_validate`` and ``_end_epoch`` (select, save, log), over a ``Trainer`` that
+holds what they share and a ``LoopState`` that a resume restores.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
 import signal
@@ -34,12 +34,15 @@ from tqdm.auto import tqdm
 from .augment import AugmentConfig
 from .checkpoint import describe, load_model, load_training_state, save_model, save_training_state
 from .data import DatasetError
+from .errors import ConfigError, SLRError
 from .evaluate import choose_threshold, evaluate_arrays, write_report
 from .model import PRESETS, ModelConfig, build_model, count_parameters
-from .trainset import EpochSampler, SequenceSet, prepare_data, sample_weights
+from .predict import predict_loader
+from .runs import CONFIG, EVAL_DIR, MODEL_DIR, RESUME, RunLog, RunState
+from .trainset import EpochSampler, SequenceSet, Split, TrainingData, prepare_data, sample_weights
 
 
-class TrainingError(RuntimeError):
+class TrainingError(SLRError, RuntimeError):
     """Training cannot go on (NaN loss, out of memory, ...); checkpoints on disk are kept."""
 
 
@@ -111,7 +114,7 @@ class TrainConfig:
         if not 0 <= self.fold < max(self.folds, 1):
             problems.append(f"fold must be in 0..{self.folds - 1}")
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ConfigError("; ".join(problems))
 
     def model_config(self, num_classes: int) -> ModelConfig:
         return ModelConfig(**{**PRESETS[self.preset], **self.model, "num_classes": num_classes})
@@ -127,9 +130,9 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         try:
             values = yaml.safe_load(Path(path).read_text()) or {}
         except (OSError, yaml.YAMLError) as exc:
-            raise ValueError(f"{path}: not a readable YAML config ({exc})") from None
+            raise ConfigError(f"{path}: not a readable YAML config ({exc})") from None
         if not isinstance(values, dict):
-            raise ValueError(f"{path}: a config must be a mapping of settings")
+            raise ConfigError(f"{path}: a config must be a mapping of settings")
     for key, value in (overrides or {}).items():
         if value is None:
             continue
@@ -141,7 +144,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
     known = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}")
     return TrainConfig(**values)
 
 
@@ -177,10 +180,10 @@ def pick_device(name: str, local_rank: int = 0) -> torch.device:
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise ValueError("device 'cuda' was asked for, but no CUDA GPU is available; use --device cpu")
+            raise ConfigError("device 'cuda' was asked for, but no CUDA GPU is available; use --device cpu")
         return torch.device(name if ":" in name else f"cuda:{local_rank}")
     if name != "cpu":
-        raise ValueError(f"unknown device {name!r}; use auto, cpu or cuda")
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu or cuda")
     return torch.device("cpu")
 
 
@@ -230,7 +233,8 @@ def training_loss(out: dict, target: torch.Tensor, cfg: TrainConfig) -> tuple[to
 
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.AdamW:
     """AdamW; no weight decay on norms, biases, residual weights and learned embeddings (1-d)."""
-    decay, no_decay = [], []
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         (decay if p.ndim >= 2 and "missing" not in name else no_decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
@@ -257,7 +261,7 @@ class _StopFlag:
 
     def __init__(self) -> None:
         self.event = threading.Event()
-        self._old = {}
+        self._old: dict = {}
 
     def install(self) -> None:
         if threading.current_thread() is threading.main_thread():
@@ -269,44 +273,11 @@ class _StopFlag:
             signal.signal(sig, handler)
 
 
-class RunLog:
-    """metrics.jsonl and status.json of a run (rank 0 only)."""
-
-    def __init__(self, out: Path, enabled: bool, processes: int = 1) -> None:
-        self.out, self.enabled, self.processes = out, enabled, processes
-        self._file = open(out / "metrics.jsonl", "a") if enabled else None  # noqa: SIM115
-
-    def metric(self, **record) -> None:
-        if self.enabled:
-            self._file.write(json.dumps(dict(record, time=time.time())) + "\n")
-            self._file.flush()
-
-    def status(self, state: str, **info) -> None:
-        if self.enabled:
-            tmp = self.out / "status.json.tmp"
-            info = dict(info, state=state, pid=os.getpid(), processes=self.processes, updated=time.time())
-            tmp.write_text(json.dumps(info))
-            tmp.replace(self.out / "status.json")
-
-    def close(self) -> None:
-        if self._file:
-            self._file.close()
-
-
-@torch.no_grad()
 def predict_split(model, loader, device, autocast, ddp: Dist) -> tuple[np.ndarray, np.ndarray]:
     """Targets and class probabilities over a validation loader (gathered from every rank)."""
-    model.eval()
-    ys, probs = [], []
-    for x, mask, groups, pos, y in loader:
-        with autocast():
-            out = model(x.to(device), mask.to(device), groups.to(device), pos.to(device))
-        probs.append(torch.softmax(out["logits"].float(), -1).cpu().numpy())
-        ys.append(y.numpy())
-    y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
-    p = np.concatenate(probs) if probs else np.zeros((0, 0), np.float32)
+    y, p = predict_loader(model, loader, device, autocast)
     if ddp.enabled:
-        gathered = [None] * ddp.world
+        gathered: list = [None] * ddp.world
         dist.all_gather_object(gathered, (y, p))
         y = np.concatenate([g[0] for g in gathered])
         p = np.concatenate([g[1] for g in gathered if len(g[1])])
@@ -318,11 +289,78 @@ def predict_split(model, loader, device, autocast, ddp: Dist) -> tuple[np.ndarra
 
 @dataclass
 class TrainResult:
-    state: str  # finished | early-stopped | stopped
+    state: RunState  # FINISHED | EARLY_STOPPED | STOPPED
     epochs_done: int
     best: dict
     model_dir: Path
     run_dir: Path
+
+
+@dataclass
+class LoopState:
+    """Where the loop is; saved in resume.safetensors (its fields are the saved keys)."""
+
+    epoch: int = 0
+    step_in_epoch: int = 0
+    global_step: int = 0
+    best: dict | None = None
+    best_epoch: int = -1
+    bad_epochs: int = 0
+
+
+@dataclass
+class EpochStats:
+    t0: float = field(default_factory=time.time)
+    seen: int = 0
+    loss_sum: float = 0.0
+    correct: int = 0
+    last_loss: float = 0.0  # the loss of the latest step
+
+    @property
+    def loss(self) -> float:
+        return self.loss_sum / max(self.seen, 1)
+
+    @property
+    def acc(self) -> float:
+        return self.correct / max(self.seen, 1)
+
+
+@dataclass
+class Trainer:
+    """Everything one run's steps share: settings, process group, data, model and optimiser."""
+
+    cfg: TrainConfig
+    ddp: Dist
+    device: torch.device
+    out: Path
+    log: RunLog
+    data: TrainingData
+    mcfg: ModelConfig
+    model: torch.nn.Module
+    net: torch.nn.Module  # the model, wrapped in DDP when distributed
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler
+    amp_dtype: torch.dtype
+    use_amp: bool
+    sampler: EpochSampler
+    train_set: SequenceSet
+    val_loader: DataLoader  # this rank's share of the validation split
+    full_val_loader: DataLoader  # all of it (rank 0 chooses the threshold on it)
+    loader_args: dict
+    steps_per_epoch: int
+    meta: dict  # name and training description stored with every saved model
+    state: LoopState = field(default_factory=LoopState)
+
+    @property
+    def resume_file(self) -> Path:
+        return self.out / RESUME
+
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.use_amp)
+
+    def save_state(self) -> None:
+        meta = dict(asdict(self.state), labels=self.data.labels, config=asdict(self.cfg))
+        save_training_state(self.resume_file, self.net, self.optimizer, meta, self.scaler)
 
 
 def train(cfg: TrainConfig, stop: threading.Event | None = None, progress: bool = True) -> TrainResult:
@@ -337,26 +375,20 @@ def train(cfg: TrainConfig, stop: threading.Event | None = None, progress: bool 
     if device.type == "cuda":
         torch.cuda.set_device(device)
     out = Path(cfg.out)
-    resume_file = out / "resume.safetensors"
     if ddp.main:
-        out.mkdir(parents=True, exist_ok=True)
-        if not cfg.resume and resume_file.exists():
-            raise ValueError(
-                f"{out} already holds a run; pass --resume to continue it, or choose another --out"
-            )
-        if cfg.resume and not resume_file.exists():
-            raise ValueError(f"{out}: nothing to resume (no resume.safetensors)")
+        _check_run_folder(out, cfg.resume)
     log = RunLog(out, ddp.main, ddp.world)
     flag = _StopFlag()
     flag.install()
     stop = stop or flag.event
     try:
-        result = _train(cfg, ddp, device, out, resume_file, log, stop, progress and ddp.main)
+        trainer = _build(cfg, ddp, device, out, log, progress and ddp.main)
+        result = _loop(trainer, stop, progress and ddp.main)
         if ddp.enabled:
             dist.barrier()  # every rank leaves together, after rank 0 has written the final model
         return result
     except Exception as exc:
-        log.status("failed", message=f"{type(exc).__name__}: {exc}")
+        log.status(RunState.FAILED, message=f"{type(exc).__name__}: {exc}")
         raise
     finally:
         flag.restore()
@@ -365,9 +397,18 @@ def train(cfg: TrainConfig, stop: threading.Event | None = None, progress: bool 
             dist.destroy_process_group()
 
 
-def _train(cfg, ddp: Dist, device, out: Path, resume_file: Path, log: RunLog, stop, progress) -> TrainResult:
+def _check_run_folder(out: Path, resume: bool) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    if not resume and (out / RESUME).exists():
+        raise ConfigError(f"{out} already holds a run; pass --resume to continue it, or choose another --out")
+    if resume and not (out / RESUME).exists():
+        raise ConfigError(f"{out}: nothing to resume (no {RESUME})")
+
+
+def _build(cfg: TrainConfig, ddp: Dist, device, out: Path, log: RunLog, progress: bool) -> Trainer:
+    """Data (caches built by rank 0 first), model, optimiser and loaders; the saved state on resume."""
     torch.manual_seed(cfg.seed)
-    log.status("preparing", message="opening the data and building caches")
+    log.status(RunState.PREPARING, message="opening the data and building caches")
     if ddp.enabled and not ddp.main:
         dist.barrier()  # rank 0 builds the caches first
     data = prepare_data(
@@ -382,165 +423,199 @@ def _train(cfg, ddp: Dist, device, out: Path, resume_file: Path, log: RunLog, st
     use_amp = cfg.amp and device.type == "cuda"
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
-
-    def autocast():
-        return torch.autocast(device.type, dtype=amp_dtype, enabled=use_amp)
-
     per_rank = max(1, (cfg.samples_per_epoch or len(data.train)) // ddp.world)
-    steps_per_epoch = math.ceil(per_rank / cfg.batch_size)
     weights = sample_weights(data.train.targets, data.labels, cfg.balance, cfg.unknown_share)
-    sampler = EpochSampler(weights, per_rank, cfg.seed, ddp.rank, ddp.world)
-    train_set = SequenceSet(data.caches, data.train, mcfg.length, cfg.augment_config())
-    val_split = data.val
-    if ddp.enabled:  # each rank predicts a shard; predictions are gathered
-        val_split = type(val_split)(
-            val_split.items[ddp.rank :: ddp.world], val_split.targets[ddp.rank :: ddp.world]
-        )
-    val_set = SequenceSet(data.caches, val_split, mcfg.length)
     loader_args = dict(num_workers=cfg.workers, pin_memory=device.type == "cuda", persistent_workers=False)
-    val_loader = DataLoader(val_set, batch_size=max(cfg.batch_size, 128), shuffle=False, **loader_args)
-    full_val_loader = val_loader
+    val_loader, full_val_loader = _val_loaders(data, mcfg.length, ddp, max(cfg.batch_size, 128), loader_args)
+    net: torch.nn.Module = model
     if ddp.enabled:
-        full_val = SequenceSet(data.caches, data.val, mcfg.length)
-        full_val_loader = DataLoader(
-            full_val, batch_size=max(cfg.batch_size, 128), shuffle=False, **loader_args
-        )
-
-    state = {
-        "epoch": 0,
-        "step_in_epoch": 0,
-        "global_step": 0,
-        "best": None,
-        "best_epoch": -1,
-        "bad_epochs": 0,
-    }
-    if cfg.resume:
-        saved = load_training_state(resume_file, model, optimizer, scaler)
-        if saved.get("labels") != data.labels:
-            raise DatasetError(f"{resume_file}: the run was trained on other classes than this data has")
-        state.update({k: saved[k] for k in state if k in saved})
-    if ddp.main:
-        resolved = dict(asdict(cfg), model=mcfg.to_dict(), augment=cfg.augment_config().to_dict())
-        (out / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
-        for note in data.notes:
-            print(f"note: {note}")
-        print(
-            f"{count_parameters(model) / 1e6:.2f}M parameters, {len(data.labels)} classes, "
-            f"{len(data.train)} training / {len(data.val)} validation sequences, device {device}"
-            + (f", {ddp.world} processes" if ddp.enabled else "")
-        )
-    net = (
-        torch.nn.parallel.DistributedDataParallel(
+        net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
-        if ddp.enabled
-        else model
-    )
-    meta_common = {"name": cfg.name or out.resolve().name, "training": resolved_training(cfg, data)}
-    threshold = 0.0
-
-    while state["epoch"] < cfg.epochs:
-        epoch = state["epoch"]
-        sampler.set_epoch(epoch, state["step_in_epoch"] * cfg.batch_size)
-        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
-        loader = DataLoader(
-            train_set, batch_size=cfg.batch_size, sampler=sampler, generator=gen, **loader_args
-        )
-        net.train()
-        t0, seen, loss_sum, correct = time.time(), 0, 0.0, 0
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False,
-                   initial=state["step_in_epoch"], total=steps_per_epoch)  # fmt: skip
-        for batch in bar:
-            step = state["global_step"]
-            # Every random choice of this step (dropout, MixUp) follows from (seed, step, rank).
-            torch.manual_seed(cfg.seed * 7_919 + step * 104_729 + ddp.rank)
-            step_rng = np.random.default_rng([cfg.seed, step, ddp.rank])
-            lr = get_lr(step, cfg, steps_per_epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            batch = [b.to(device, non_blocking=True) for b in batch]
-            inputs, target = mixup(batch, len(data.labels), cfg, step_rng)
-            try:
-                with autocast():  # the forward pass in mixed precision; the losses in fp32
-                    out_ = net(*inputs)
-                total, right = training_loss(out_, target, cfg)
-                if not torch.isfinite(total):
-                    raise TrainingError(
-                        f"the loss became {total.item()} at step {step} (epoch {epoch + 1}); nothing was saved "
-                        f"over the last good checkpoint. Lower --lr (now {cfg.lr}) or check the data"
-                    )
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(total).backward()
-                scaler.unscale_(optimizer)
-                torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-            except torch.OutOfMemoryError:
-                raise TrainingError(
-                    f"out of memory on {device} at batch size {cfg.batch_size}; try --batch-size "
-                    f"{max(1, cfg.batch_size // 2)}. The checkpoints on disk are unchanged"
-                ) from None
-            n = len(target)
-            seen += n
-            loss_sum += total.item() * n
-            correct += int(right.sum().item())
-            state["global_step"] += 1
-            state["step_in_epoch"] += 1
-            if progress:
-                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", lr=f"{lr:.2e}")
-            if state["global_step"] % cfg.log_every == 0:
-                log.metric(type="step", epoch=epoch + (state["step_in_epoch"] / steps_per_epoch), step=state["global_step"],
-                           loss=total.item(), lr=lr, train_acc=correct / seen,
-                           samples_per_s=seen * ddp.world / max(time.time() - t0, 1e-6))  # fmt: skip
-                log.status("running", epoch=epoch, epochs=cfg.epochs, step=state["global_step"],
-                           step_in_epoch=state["step_in_epoch"], steps_per_epoch=steps_per_epoch)  # fmt: skip
-            if _should_stop(stop, ddp):
-                if ddp.main:
-                    save_training_state(resume_file, net, optimizer, _resume_meta(state, data, cfg), scaler)
-                log.status("stopped", epoch=epoch, epochs=cfg.epochs, step=state["global_step"],
-                           message="stopped; continue with --resume")  # fmt: skip
-                return TrainResult("stopped", epoch, state["best"] or {}, out / "model", out)
-        bar.close()
-
-        y, probs = predict_split(net, val_loader, device, autocast, ddp)
-        metrics = {}
-        if ddp.main:
-            rep = evaluate_arrays(y, probs, data.labels, threshold=0.0)
-            val_loss = float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-9, 1)).mean())
-            metrics = {"top1": rep.top1, "top5": rep.top5, "macro_f1": rep.macro_f1, "loss": val_loss}
-        state["epoch"] += 1
-        state["step_in_epoch"] = 0
-        improved = ddp.main and (state["best"] is None or metrics[cfg.monitor] > state["best"][cfg.monitor])
-        if improved:
-            state["best"], state["best_epoch"], state["bad_epochs"] = metrics, epoch, 0
-        elif ddp.main:
-            state["bad_epochs"] += 1
-        if improved if cfg.select == "best" else ddp.main:
-            save_model(out / "model", net, describe(mcfg, data.labels, threshold, metrics, **meta_common))
-        if ddp.main:
-            save_training_state(resume_file, net, optimizer, _resume_meta(state, data, cfg), scaler)
-            log.metric(type="epoch", epoch=epoch + 1, step=state["global_step"], train_loss=loss_sum / max(seen, 1),
-                       train_acc=correct / max(seen, 1), **{f"val_{k}": v for k, v in metrics.items()},
-                       lr=get_lr(state["global_step"], cfg, steps_per_epoch), improved=bool(improved),
-                       seconds=time.time() - t0)  # fmt: skip
-            log.status("running", epoch=epoch + 1, epochs=cfg.epochs, step=state["global_step"],
-                       best=state["best"], best_epoch=state["best_epoch"] + 1)  # fmt: skip
-            if progress:
-                tqdm.write(
-                    f"epoch {epoch + 1}: train loss {loss_sum / max(seen, 1):.3f} acc {correct / max(seen, 1):.3f} | "
-                    f"val top-1 {metrics['top1']:.3f} top-5 {metrics['top5']:.3f} F1 {metrics['macro_f1']:.3f}"
-                    + (" *" if improved else "")
-                )
-        early = _broadcast(state["bad_epochs"] >= cfg.patience, ddp)
-        if early:
-            break
-
-    result_state = "early-stopped" if state["epoch"] < cfg.epochs else "finished"
+    trainer = Trainer(
+        cfg, ddp, device, out, log, data, mcfg, model, net, optimizer, scaler, amp_dtype, use_amp,
+        sampler=EpochSampler(weights, per_rank, cfg.seed, ddp.rank, ddp.world),
+        train_set=SequenceSet(data.caches, data.train, mcfg.length, cfg.augment_config()),
+        val_loader=val_loader, full_val_loader=full_val_loader, loader_args=loader_args,
+        steps_per_epoch=math.ceil(per_rank / cfg.batch_size),
+        meta={"name": cfg.name or out.resolve().name, "training": resolved_training(cfg, data)},
+    )  # fmt: skip
+    if cfg.resume:
+        saved = load_training_state(trainer.resume_file, model, optimizer, scaler)
+        if saved.get("labels") != data.labels:
+            raise DatasetError(
+                f"{trainer.resume_file}: the run was trained on other classes than this data has"
+            )
+        trainer.state = LoopState(**{k: saved[k] for k in asdict(LoopState()) if k in saved})
     if ddp.main:
-        _finalize(out, device, full_val_loader, meta_common)
-        log.status(result_state, epoch=state["epoch"], epochs=cfg.epochs, best=state["best"],
-                   best_epoch=state["best_epoch"] + 1, message=f"best model in {out / 'model'}")  # fmt: skip
-    return TrainResult(result_state, state["epoch"], state["best"] or {}, out / "model", out)
+        _announce(trainer)
+    return trainer
+
+
+def _val_loaders(data: TrainingData, length: int, ddp: Dist, batch_size: int, loader_args: dict):
+    """This rank's share of the validation split (predictions are gathered), and the whole split."""
+    split = data.val
+    if ddp.enabled:
+        split = Split(split.items[ddp.rank :: ddp.world], split.targets[ddp.rank :: ddp.world])
+    shard = DataLoader(SequenceSet(data.caches, split, length), batch_size=batch_size, shuffle=False,
+                       **loader_args)  # fmt: skip
+    if not ddp.enabled:
+        return shard, shard
+    full = SequenceSet(data.caches, data.val, length)
+    return shard, DataLoader(full, batch_size=batch_size, shuffle=False, **loader_args)
+
+
+def _announce(t: Trainer) -> None:
+    """Rank 0: write the resolved config and say what is about to be trained."""
+    cfg, data = t.cfg, t.data
+    resolved = dict(asdict(cfg), model=t.mcfg.to_dict(), augment=cfg.augment_config().to_dict())
+    (t.out / CONFIG).write_text(yaml.safe_dump(resolved, sort_keys=False))
+    for note in data.notes:
+        print(f"note: {note}")
+    print(
+        f"{count_parameters(t.model) / 1e6:.2f}M parameters, {len(data.labels)} classes, "
+        f"{len(data.train)} training / {len(data.val)} validation sequences, device {t.device}"
+        + (f", {t.ddp.world} processes" if t.ddp.enabled else "")
+    )
+
+
+def _loop(t: Trainer, stop, progress: bool) -> TrainResult:
+    """Epochs until the last one, early stopping, or a stop request."""
+    cfg, state = t.cfg, t.state
+    while state.epoch < cfg.epochs:
+        stats = _train_epoch(t, stop, progress)
+        if stats is None:  # asked to stop: the state is saved
+            return TrainResult(RunState.STOPPED, state.epoch, state.best or {}, t.out / MODEL_DIR, t.out)
+        metrics = _validate(t)
+        _end_epoch(t, stats, metrics, progress)
+        if _broadcast(state.bad_epochs >= cfg.patience, t.ddp):
+            break
+    result_state = RunState.EARLY_STOPPED if state.epoch < cfg.epochs else RunState.FINISHED
+    if t.ddp.main:
+        _finalize(t.out, t.device, t.full_val_loader, t.meta)
+        t.log.status(result_state, epoch=state.epoch, epochs=cfg.epochs, best=state.best,
+                     best_epoch=state.best_epoch + 1, message=f"best model in {t.out / MODEL_DIR}")  # fmt: skip
+    return TrainResult(result_state, state.epoch, state.best or {}, t.out / MODEL_DIR, t.out)
+
+
+def _train_epoch(t: Trainer, stop, progress: bool) -> EpochStats | None:
+    """One epoch of steps from where the state is; None when asked to stop (after saving)."""
+    cfg, state = t.cfg, t.state
+    epoch = state.epoch
+    t.sampler.set_epoch(epoch, state.step_in_epoch * cfg.batch_size)
+    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + epoch)
+    loader = DataLoader(t.train_set, batch_size=cfg.batch_size, sampler=t.sampler, generator=gen,
+                        **t.loader_args)  # fmt: skip
+    t.net.train()
+    stats = EpochStats()
+    bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False,
+               initial=state.step_in_epoch, total=t.steps_per_epoch)  # fmt: skip
+    for batch in bar:
+        lr = _step(t, batch, stats)
+        if progress:
+            bar.set_postfix(loss=f"{stats.loss:.3f}", acc=f"{stats.acc:.3f}", lr=f"{lr:.2e}")
+        if state.global_step % cfg.log_every == 0:
+            _log_step(t, stats, lr)
+        if _should_stop(stop, t.ddp):
+            if t.ddp.main:
+                t.save_state()
+            t.log.status(RunState.STOPPED, epoch=epoch, epochs=cfg.epochs, step=state.global_step,
+                         message="saved; continue with --resume")  # fmt: skip
+            return None
+    bar.close()
+    return stats
+
+
+def _step(t: Trainer, batch, stats: EpochStats) -> float:
+    """One optimisation step; returns its learning rate."""
+    cfg, state = t.cfg, t.state
+    step = state.global_step
+    # Every random choice of this step (dropout, MixUp) follows from (seed, step, rank).
+    torch.manual_seed(cfg.seed * 7_919 + step * 104_729 + t.ddp.rank)
+    step_rng = np.random.default_rng([cfg.seed, step, t.ddp.rank])
+    lr = get_lr(step, cfg, t.steps_per_epoch)
+    for group in t.optimizer.param_groups:
+        group["lr"] = lr
+    batch = [b.to(t.device, non_blocking=True) for b in batch]
+    inputs, target = mixup(batch, len(t.data.labels), cfg, step_rng)
+    try:
+        with t.autocast():  # the forward pass in mixed precision; the losses in fp32
+            out = t.net(*inputs)
+        total, right = training_loss(out, target, cfg)
+        if not torch.isfinite(total):
+            raise TrainingError(
+                f"the loss became {total.item()} at step {step} (epoch {state.epoch + 1}); nothing was saved "
+                f"over the last good checkpoint. Lower --lr (now {cfg.lr}) or check the data"
+            )
+        t.optimizer.zero_grad(set_to_none=True)
+        t.scaler.scale(total).backward()
+        t.scaler.unscale_(t.optimizer)
+        torch.nn.utils.clip_grad_norm_(t.net.parameters(), cfg.grad_clip)
+        t.scaler.step(t.optimizer)
+        t.scaler.update()
+    except torch.OutOfMemoryError:
+        raise TrainingError(
+            f"out of memory on {t.device} at batch size {cfg.batch_size}; try --batch-size "
+            f"{max(1, cfg.batch_size // 2)}. The checkpoints on disk are unchanged"
+        ) from None
+    n = len(target)
+    stats.last_loss = total.item()
+    stats.seen += n
+    stats.loss_sum += stats.last_loss * n
+    stats.correct += int(right.sum().item())
+    state.global_step += 1
+    state.step_in_epoch += 1
+    return lr
+
+
+def _log_step(t: Trainer, stats: EpochStats, lr: float) -> None:
+    state = t.state
+    t.log.metric(type="step", epoch=state.epoch + state.step_in_epoch / t.steps_per_epoch,
+                 step=state.global_step, loss=stats.last_loss, lr=lr, train_acc=stats.acc,
+                 samples_per_s=stats.seen * t.ddp.world / max(time.time() - stats.t0, 1e-6))  # fmt: skip
+    t.log.status(RunState.RUNNING, epoch=state.epoch, epochs=t.cfg.epochs, step=state.global_step,
+                 step_in_epoch=state.step_in_epoch, steps_per_epoch=t.steps_per_epoch)  # fmt: skip
+
+
+def _validate(t: Trainer) -> dict:
+    """Validation figures of this epoch (on rank 0; the other ranks only contribute predictions)."""
+    y, probs = predict_split(t.net, t.val_loader, t.device, t.autocast, t.ddp)
+    if not t.ddp.main:
+        return {}
+    rep = evaluate_arrays(y, probs, t.data.labels, threshold=0.0)
+    val_loss = float(-np.log(np.clip(probs[np.arange(len(y)), y], 1e-9, 1)).mean())
+    return {"top1": rep.top1, "top5": rep.top5, "macro_f1": rep.macro_f1, "loss": val_loss}
+
+
+def _end_epoch(t: Trainer, stats: EpochStats, metrics: dict, progress: bool) -> None:
+    """Select (best or last), save the model and the resume state, log the epoch (rank 0)."""
+    cfg, state = t.cfg, t.state
+    epoch = state.epoch
+    state.epoch += 1
+    state.step_in_epoch = 0
+    if not t.ddp.main:
+        return
+    improved = state.best is None or metrics[cfg.monitor] > state.best[cfg.monitor]
+    if improved:
+        state.best, state.best_epoch, state.bad_epochs = metrics, epoch, 0
+    else:
+        state.bad_epochs += 1
+    if improved or cfg.select == "last":
+        meta = describe(t.mcfg, t.data.labels, 0.0, metrics, **t.meta)
+        save_model(t.out / MODEL_DIR, t.net, meta)
+    t.save_state()
+    t.log.metric(type="epoch", epoch=epoch + 1, step=state.global_step, train_loss=stats.loss,
+                 train_acc=stats.acc, **{f"val_{k}": v for k, v in metrics.items()},
+                 lr=get_lr(state.global_step, cfg, t.steps_per_epoch), improved=bool(improved),
+                 seconds=time.time() - stats.t0)  # fmt: skip
+    t.log.status(RunState.RUNNING, epoch=epoch + 1, epochs=cfg.epochs, step=state.global_step,
+                 best=state.best, best_epoch=state.best_epoch + 1)  # fmt: skip
+    if progress:
+        tqdm.write(
+            f"epoch {epoch + 1}: train loss {stats.loss:.3f} acc {stats.acc:.3f} | val top-1 "
+            f"{metrics['top1']:.3f} top-5 {metrics['top5']:.3f} F1 {metrics['macro_f1']:.3f}"
+            + (" *" if improved else "")
+        )
 
 
 def resolved_training(cfg: TrainConfig, data) -> dict:
@@ -558,10 +633,6 @@ def resolved_training(cfg: TrainConfig, data) -> dict:
     }
 
 
-def _resume_meta(state: dict, data, cfg: TrainConfig) -> dict:
-    return dict(state, labels=data.labels, config=asdict(cfg))
-
-
 def _should_stop(stop, ddp: Dist) -> bool:
     return _broadcast(stop.is_set(), ddp)
 
@@ -576,12 +647,12 @@ def _broadcast(flag: bool, ddp: Dist) -> bool:
 
 
 def _finalize(out: Path, device, val_loader, meta_common: dict) -> None:
-    """Choose the rejection threshold on validation for the best model, store it, write the report."""
-    best = load_model(out / "model", device)
+    """Choose the rejection threshold on validation for the selected model, store it, write the report."""
+    best = load_model(out / MODEL_DIR, device)
     y, probs = predict_split(best.model, val_loader, device, contextlib.nullcontext, Dist())
     threshold = choose_threshold(y, probs, best.labels)
     report = evaluate_arrays(y, probs, best.labels, threshold)
     metrics = dict(best.meta.get("metrics", {}), open_set=report.open_set)
     meta = describe(best.config, best.labels, threshold, metrics, **meta_common)
-    save_model(out / "model", best.model, meta)
-    write_report(report, out / "eval", {"split": "validation", "threshold": threshold})
+    save_model(out / MODEL_DIR, best.model, meta)
+    write_report(report, out / EVAL_DIR, {"split": "validation", "threshold": threshold})

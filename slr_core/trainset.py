@@ -18,7 +18,7 @@ from torch.utils.data import Sampler
 
 from .augment import AugmentConfig, augment
 from .cache import SequenceCache, load_or_build_cache
-from .data import UNKNOWN_LABEL, Dataset, DatasetError, load_dataset, participant_folds
+from .data import UNKNOWN_LABEL, Dataset, DatasetError, load_dataset, participant_folds, unknown_index
 from .features import preprocess
 
 
@@ -57,6 +57,27 @@ def _open(paths: list[str], sign_map, cache_dir, workers, progress) -> list[tupl
     return out
 
 
+def _held_out(
+    ds: Dataset, cache: SequenceCache, folds: int, fold: int, unknown_val_fraction: float, notes: list[str]
+) -> np.ndarray:
+    """Which cached sequences of a dataset go to validation: fold `fold` of its participants (when it
+    has at least `folds`), and the `_unknown` clips of a held-out share of the words."""
+    rows = cache.keep
+    parts = ds.participants()[rows]
+    unknown = ds.table["sign"].to_numpy()[rows] == UNKNOWN_LABEL
+    key = (
+        ds.table["word"].to_numpy()[rows] if "word" in ds.table else ds.table["sequence_id"].to_numpy()[rows]
+    )
+    held = np.array([_hash_fraction(str(w)) < unknown_val_fraction for w in key]) & unknown
+    n_parts = len(np.unique(parts[~unknown]))
+    in_val = np.zeros(len(rows), bool)
+    if n_parts >= folds:
+        in_val[~unknown] = participant_folds(parts[~unknown], folds) == fold
+    else:
+        notes.append(f"{ds.root}: {n_parts} participant(s), fewer than {folds} folds: its signs all train")
+    return in_val | held
+
+
 def prepare_data(
     data: list[str],
     val_data: list[str] | None = None,
@@ -87,31 +108,15 @@ def prepare_data(
     has_unknown = any((ds.table["sign"] == UNKNOWN_LABEL).any() for ds, _ in train_sets + val_sets)
     labels = list(first.sign_map) + ([UNKNOWN_LABEL] if has_unknown else [])
     caches = [c for _, c in train_sets + val_sets]
-    train, val, notes = Split(), Split(), []
+    train, val = Split(), Split()
+    notes: list[str] = []
     for k, (ds, cache) in enumerate(train_sets):
-        rows = cache.keep
-        targets = ds.targets(labels)[rows]
+        targets = ds.targets(labels)[cache.keep]
+        seq = np.arange(len(cache.keep))
         if val_data:
-            train.add(k, np.arange(len(rows)), targets)
+            train.add(k, seq, targets)
             continue
-        parts = ds.participants()[rows]
-        unknown = ds.table["sign"].to_numpy()[rows] == UNKNOWN_LABEL
-        key = (
-            ds.table["word"].to_numpy()[rows]
-            if "word" in ds.table
-            else ds.table["sequence_id"].to_numpy()[rows]
-        )
-        held = np.array([_hash_fraction(str(w)) < unknown_val_fraction for w in key]) & unknown
-        n_parts = len(np.unique(parts[~unknown]))
-        in_val = np.zeros(len(rows), bool)
-        if n_parts >= folds:
-            in_val[~unknown] = participant_folds(parts[~unknown], folds) == fold
-        else:
-            notes.append(
-                f"{ds.root}: {n_parts} participant(s), fewer than {folds} folds: its signs all train"
-            )
-        in_val |= held
-        seq = np.arange(len(rows))
+        in_val = _held_out(ds, cache, folds, fold, unknown_val_fraction, notes)
         train.add(k, seq[~in_val], targets[~in_val])
         val.add(k, seq[in_val], targets[in_val])
     for k, (ds, cache) in enumerate(val_sets, start=len(train_sets)):
@@ -132,8 +137,9 @@ def sample_weights(targets: list[int], labels: list[str], balance: float, unknow
     t = np.asarray(targets)
     counts = np.bincount(t, minlength=len(labels)).astype(float)
     w = counts[t] ** -balance
-    if UNKNOWN_LABEL in labels and unknown_share > 0:
-        unk = t == labels.index(UNKNOWN_LABEL)
+    unknown = unknown_index(labels)
+    if unknown is not None and unknown_share > 0:
+        unk = t == unknown
         if unk.any() and (~unk).any():
             w[unk] *= unknown_share / (1 - unknown_share) * w[~unk].sum() / w[unk].sum()
     return w / w.sum()

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from . import app_state
-from .checkpoint import CheckpointError, LoadedModel, load_model
+from . import app_state, settings
+from .checkpoint import WEIGHTS, CheckpointError, LoadedModel, load_model
+from .errors import ConfigError
 
 KEYWORDS = "keywords"
 MODEL = "active_model"
@@ -32,7 +33,7 @@ def init_state() -> None:
     if MODEL not in st.session_state:
         wanted = params.get("model")
         known = {e.name: str(e.path) for e in app_state.list_models()}
-        st.session_state[MODEL] = known.get(wanted) or str(app_state.default_model())
+        st.session_state[MODEL] = known.get(wanted or "") or str(settings.default_model())
     st.session_state.setdefault("history", [])
 
 
@@ -70,26 +71,26 @@ def _load(path: str, mtime: float) -> LoadedModel:
     # NOTE: shared by every session and the webcam threads; inference does not change it.
     import torch
 
-    torch.set_num_threads(1)  # MediaPipe and the web server need the other core
+    torch.set_num_threads(settings.torch_threads())  # MediaPipe and the web server need the rest
     return load_model(path)
 
 
 def active_model() -> LoadedModel | None:
     """The selected model, loaded once per file version; None (with a message) if it cannot load."""
-    path = Path(st.session_state.get(MODEL) or app_state.default_model())
-    weights = path / "model.safetensors"
+    path = Path(st.session_state.get(MODEL) or settings.default_model())
+    weights = path / WEIGHTS
     try:
         return _load(str(path), weights.stat().st_mtime)
     except FileNotFoundError:
         st.error(f"No model at {path}. Choose another in the sidebar, or train one on the Train page.")
-    except CheckpointError as exc:
+    except (CheckpointError, ConfigError) as exc:
         st.error(f"The model at {path} cannot be used: {exc}")
     return None
 
 
 @st.cache_resource(show_spinner="Preparing the recogniser ...")
 def _classifier(path: str, mtime: float):
-    from .streaming import Classifier
+    from .predict import Classifier
 
     return Classifier(_load(path, mtime))
 
@@ -98,7 +99,7 @@ def classifier():
     loaded = active_model()
     if loaded is None:
         return None
-    return _classifier(str(loaded.path), (Path(loaded.path) / "model.safetensors").stat().st_mtime)
+    return _classifier(str(loaded.path), (Path(loaded.path) / WEIGHTS).stat().st_mtime)
 
 
 @st.cache_resource(show_spinner="Loading the sentence composer ...")

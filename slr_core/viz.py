@@ -97,7 +97,7 @@ def animation_gif(kp: Keypoints, size: int = 320, caption: str = "", max_frames:
     duration_ms = (
         max(20, int(1000 * max(kp.duration, 1e-3) / max(len(frames) - 1, 1))) if len(frames) > 1 else 100
     )
-    images = [Image.fromarray(f).convert("P", palette=Image.ADAPTIVE, colors=32) for f in frames]
+    images = [Image.fromarray(f).convert("P", palette=Image.Palette.ADAPTIVE, colors=32) for f in frames]
     buf = io.BytesIO()
     images[0].save(buf, format="GIF", save_all=True, append_images=images[1:], duration=duration_ms, loop=0)
     return buf.getvalue()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from slr_core import jobs
+from slr_core.runs import Run
 
 from .conftest import DATA, REPO, needs_shared, popsign_clip, wait_for_state, write_video
 
@@ -177,7 +177,7 @@ def test_train_a_run_then_use_its_model(app_env):
     assert "apptest-run" in next(s for s in reloaded.selectbox if s.label == "Runs").options
     run_dir = app_env / "runs" / "apptest-run"
     ended = {"finished", "failed", "early-stopped", "interrupted"}
-    state = wait_for_state(jobs.Run(run_dir), ended, timeout=240)["state"]
+    state = wait_for_state(Run(run_dir), ended, timeout=240)["state"]
     assert state == "finished", (run_dir / "train.log").read_text()[-2000:]
     at.run()
     assert "Evaluation on the validation split" in texts(at)

@@ -9,7 +9,6 @@ from slr_core.checkpoint import describe, save_model
 from slr_core.cli import main as slr
 from slr_core.data import UNKNOWN_LABEL
 from slr_core.evaluate import (
-    accept,
     choose_threshold,
     classification_report,
     evaluate_arrays,
@@ -17,6 +16,7 @@ from slr_core.evaluate import (
     save_confusion_image,
 )
 from slr_core.model import PRESETS, ModelConfig, build_model
+from slr_core.predict import accept
 
 from .conftest import FULL_FIXTURE, SIGN_MAP, needs_shared
 

@@ -1,5 +1,7 @@
-"""House style is checked, not hoped for: ruff lint and format over the project's code."""
+"""House style is checked, not hoped for: ruff lint and format over the project's code, mypy over
+slr_core (its settings are in pyproject.toml), and the length of slr_core's functions."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -20,3 +22,25 @@ def ruff() -> list[str]:
 def test_ruff(args):
     proc = subprocess.run([*ruff(), *args, *TARGETS], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_mypy():
+    exe = shutil.which("mypy", path=str(REPO / ".venv" / "bin")) or shutil.which("mypy")
+    cmd = [exe] if exe else [sys.executable, "-m", "mypy"]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
+
+
+MAX_FUNCTION_LINES = 60
+
+
+def test_functions_stay_short():
+    """No function in slr_core runs longer than about 60 lines (its docstring included)."""
+    long = []
+    for path in sorted((REPO / "slr_core").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long.append(f"{path.name}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, "functions to cut into named steps: " + ", ".join(long)

@@ -13,6 +13,7 @@ from slr_core.sentence import (
     RuleComposer,
     T5Composer,
     clean_keywords,
+    clean_word,
     find_t5,
     load_composer,
 )
@@ -95,9 +96,12 @@ def test_limits_and_odd_input(tiny_t5):
 
 
 def test_clean_keywords():
-    words, note = clean_keywords(["hello", "hello", " dog\n", "ice_cream", "\x00", "x" * 100, None])
-    assert words == ["hello", "dog", "ice cream", "None"][:3] + [words[3]] + words[4:]
-    assert words[:3] == ["hello", "dog", "ice cream"] and len(words[3]) == 40 and note == ""
+    raw = ["hello", "hello", " dog\n", "ice_cream", "\x00", "x" * 100, None, "🤟", "a,b", "I'm", "hello"]
+    words, note = clean_keywords(raw)
+    # None and words with nothing word-like in them are dropped (never the text "None"); repeats in a
+    # row merge; commas (the URL's separator) and symbols go; apostrophes stay
+    assert words == ["hello", "dog", "ice cream", "x" * 40, "ab", "I'm", "hello"] and note == ""
+    assert clean_word(None) == "" and clean_word("  thank_you  ") == "thank you"
 
 
 def test_rule_composer():

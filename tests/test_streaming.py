@@ -12,7 +12,8 @@ from slr_core.data import load_dataset
 from slr_core.extract import extract_video
 from slr_core.features import preprocess
 from slr_core.keypoints import write_parquet
-from slr_core.streaming import Classifier, Recognizer, StreamConfig, recognize
+from slr_core.predict import Classifier
+from slr_core.streaming import Recognizer, StreamConfig, recognize
 from slr_core.trainset import SequenceSet, Split
 
 from .conftest import REPO, SIGN_MAP, needs_shared, popsign_clip, read_rgb_frames, write_video
@@ -84,12 +85,19 @@ def test_stalls_jumps_and_reordered_frames_do_not_corrupt_the_stream(classifier,
     for i, frame in enumerate(kp.data):
         t += 1 / 30
         if i == 20:
+            kept = list(rec._times)
             events += rec.push(frame, t - 0.5)  # a late frame from the past: dropped
+            assert list(rec._times) == kept and rec.dropped == 21  # 20 duplicates so far, and this
             t += 5.0  # the stream stalls for 5 s, then goes on
         events += rec.push(frame, t)
+        kept = list(rec._times)
         events += rec.push(frame, t)  # a duplicate timestamp: dropped
+        assert list(rec._times) == kept
         assert len(rec._frames) <= 31  # the buffer stays bounded (1 s at 30 fps)
+    assert rec.dropped == len(kp.data) + 1  # every duplicate and the late frame, nothing else
+    assert all(b > a for a, b in zip(rec._times, list(rec._times)[1:]))
     events += rec.push(kp.data[0], 0.0)  # the clock restarts (a new stream): no crash
+    assert rec.dropped == len(kp.data) + 1 and list(rec._times) in ([], [0.0])
     events += rec.flush()
     for e in events:
         assert e.end >= e.start and np.isfinite(e.confidence)

@@ -1,0 +1,145 @@
+"""Every setting the project reads from the environment, read in one place.
+
+Each setting has a name, a meaning and a default; the README's settings table is this table
+(``settings_table()`` prints it, and a test keeps the README in step). Values are read when asked
+for, so a changed environment (a test, a restarted server) takes effect without a re-import.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_MODEL_NAME = "asl250-popsign-kaggle2"
+DEFAULT_T5_MODEL = "google/flan-t5-small"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    meaning: str
+    default: str  # as a person reads it
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("SLR_MODELS_DIR", "bundled model folders", "`./models`"),
+    Setting(
+        "SLR_DEFAULT_MODEL",
+        "the model the app and `slr predict` start with",
+        f"`models/{DEFAULT_MODEL_NAME}`",
+    ),  # fmt: skip
+    Setting("SLR_RUNS_DIR", "where the Train page puts runs (their `model/` become selectable)", "`./runs`"),
+    Setting(
+        "SLR_DATA_DIRS",
+        "dataset roots (`:`-separated) for the explorer and the Train page",
+        "`./data:../shared/data`",
+    ),  # fmt: skip
+    Setting("SLR_DATASET", "the dataset the explorer opens first", "the first found"),
+    Setting("SLR_CACHE_DIR", "dataset caches", "`~/.cache/slr`"),
+    Setting("SLR_ICE_SERVERS", "STUN/TURN servers for the live camera (JSON list, or URLs)", "none"),
+    Setting(
+        "SLR_T5_PATH",
+        "a saved FLAN-T5 folder (`config.json`, `model.safetensors`, tokenizer)",
+        "the HF cache",
+    ),  # fmt: skip
+    Setting("SLR_T5_MODEL", "which FLAN-T5 to look for in the Hugging Face cache", f"`{DEFAULT_T5_MODEL}`"),
+    Setting(
+        "SLR_TORCH_THREADS",
+        "threads for the app's model inference (MediaPipe and the web server need the rest)",
+        "half the cores, at least 1",
+    ),  # fmt: skip
+)
+_NAMES = {s.name for s in SETTINGS}
+
+
+def raw(name: str) -> str | None:
+    """The environment's value of a setting, None when unset or empty."""
+    if name not in _NAMES:
+        raise KeyError(f"{name} is not a setting of this project")
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def _path(name: str, default: Path) -> Path:
+    return Path(raw(name) or default).expanduser().resolve()
+
+
+def models_dir() -> Path:
+    return _path("SLR_MODELS_DIR", REPO / "models")
+
+
+def default_model() -> Path:
+    return _path("SLR_DEFAULT_MODEL", models_dir() / DEFAULT_MODEL_NAME)
+
+
+def runs_dir() -> Path:
+    return _path("SLR_RUNS_DIR", REPO / "runs")
+
+
+def data_dirs() -> list[Path]:
+    value = raw("SLR_DATA_DIRS")
+    roots = (
+        [Path(p) for p in value.split(os.pathsep) if p]
+        if value
+        else [REPO / "data", REPO.parent / "shared" / "data"]
+    )
+    return [r.expanduser().resolve() for r in roots]
+
+
+def preferred_dataset() -> str | None:
+    return raw("SLR_DATASET")
+
+
+def cache_dir() -> Path:
+    return Path(raw("SLR_CACHE_DIR") or Path.home() / ".cache" / "slr").expanduser()
+
+
+def ice_servers() -> list[dict]:
+    """STUN/TURN servers for WebRTC beyond localhost: a JSON list of RTCIceServer dicts, or URLs."""
+    value = raw("SLR_ICE_SERVERS")
+    if not value:
+        return []
+    if value.startswith("["):
+        try:
+            servers = json.loads(value)
+        except ValueError as exc:
+            raise ConfigError(f"SLR_ICE_SERVERS is not valid JSON: {exc}") from None
+        if not isinstance(servers, list) or not all(isinstance(s, dict) for s in servers):
+            raise ConfigError('SLR_ICE_SERVERS must be a JSON list of objects like {"urls": [...]}')
+        return servers
+    return [{"urls": [u.strip() for u in value.split(",") if u.strip()]}]
+
+
+def t5_path() -> str | None:
+    return raw("SLR_T5_PATH")
+
+
+def t5_model() -> str:
+    return raw("SLR_T5_MODEL") or DEFAULT_T5_MODEL
+
+
+def torch_threads() -> int:
+    """Threads for inference in the app: half the cores by default (MediaPipe, the web server and the
+    browser's video need the rest), at least 1."""
+    value = raw("SLR_TORCH_THREADS")
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            raise ConfigError(f"SLR_TORCH_THREADS must be a whole number, got {value!r}") from None
+        if n < 1:
+            raise ConfigError(f"SLR_TORCH_THREADS must be at least 1, got {n}")
+        return n
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
+def settings_table() -> str:
+    """The settings as a Markdown table (the README shows this table)."""
+    lines = ["| variable | meaning | default |", "|---|---|---|"]
+    lines += [f"| `{s.name}` | {s.meaning} | {s.default} |" for s in SETTINGS]
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""The live camera's session object with real frames: MediaPipe, the recogniser, the bounded event
+queue between threads, the statistics snapshot, and close/reopen as the camera stops and starts."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from slr_core.checkpoint import load_model
+from slr_core.live import LiveSession
+from slr_core.predict import Classifier
+
+from .conftest import REPO, needs_shared, popsign_clip, read_rgb_frames
+
+pytestmark = needs_shared
+MODEL = REPO / "models" / "asl250-popsign-kaggle2"
+SIGNS = ("apple", "dog", "please")  # studio clips the bundled model trained on (the flow is tested)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier(load_model(MODEL))
+
+
+@pytest.fixture(scope="module")
+def stream():
+    """Three real clips back to back as camera frames, with their times (each clip ends hands down)."""
+    frames, times, t = [], [], 0.0
+    for word in SIGNS:
+        f, fps = read_rgb_frames(popsign_clip(word))
+        frames += f
+        times += [t + i / fps for i in range(len(f))]
+        t = times[-1] + 1 / fps
+    return frames, times
+
+
+def feed(session, frames, times):
+    for rgb, t in zip(frames, times):
+        before = rgb.copy()
+        out = session.process(rgb, t)
+        assert out.shape == rgb.shape and out.dtype == np.uint8
+        assert np.array_equal(rgb, before)  # the skeleton is drawn on a copy, never on the camera's frame
+
+
+def test_signs_cross_threads_through_a_bounded_queue(classifier, stream):
+    frames, times = stream
+    session = LiveSession(classifier, max_events=2)
+    worker = threading.Thread(target=feed, args=(session, frames, times))  # as streamlit-webrtc's worker
+    worker.start()
+    worker.join(timeout=600)
+    assert not worker.is_alive()
+    # nobody drained while three signs were recognised: the queue kept the newest two
+    assert [e.label for e in session.drain()] == list(SIGNS[1:])
+    assert session.drain() == []
+    snap = session.snapshot()
+    assert snap["frames"] == len(frames) and 0 < snap["hand_frames"] < len(frames)
+    assert snap["fps"] > 0 and snap["last_ms"] > 0
+    session.close()
+    assert session.extractor is None and session.snapshot()["fps"] == 0.0
+
+
+def test_close_then_reopen_starts_a_fresh_stream(classifier, stream):
+    frames, times = stream
+    session = LiveSession(classifier)
+    n = len(read_rgb_frames(popsign_clip(SIGNS[0]))[0])
+    feed(session, frames[: n // 2], times[: n // 2])  # half a sign, then the camera stops
+    session.close()
+    assert session.drain() == []
+    # the camera starts again (the clock restarts at 0): the sign, then the signer steps away
+    rest = [np.full_like(frames[0], 90)] * 15
+    feed(session, frames[:n] + rest, times[:n] + [times[n - 1] + (i + 1) / 30 for i in range(len(rest))])
+    assert session.extractor is not None
+    assert [e.label for e in session.drain()] == [SIGNS[0]]
+    session.close()
+    session.close()  # closing twice is harmless
