@@ -47,6 +47,9 @@ class AugmentConfig:
     p_dropout: float = 0.5
     point_dropout: float = 0.05
     frame_hand_dropout: float = 0.1  # a hand lost in a frame
+    p_phone: float = 0.0  # a phone's or laptop's framing: hands outside a tighter picture are lost
+    phone_half_width: tuple[float, float] = (0.6, 1.6)  # shoulder widths either side of the body's centre
+    phone_bottom: tuple[float, float] = (0.8, 2.5)  # shoulder-to-mouth heights below the shoulders
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,6 +128,25 @@ def _hands(data, rng, cfg):
     return data
 
 
+def _phone_frame(data, rng, cfg):
+    """A tighter picture around the upper body, as a phone held at arm's length or a laptop camera
+    takes it: a hand whose wrist falls outside it is lost in that frame (MediaPipe does not find a
+    hand it cannot see); the arm's pose points are kept (MediaPipe estimates them beyond the edge)."""
+    from .features import _shoulder_frame  # the body frame preprocessing uses
+
+    frame = _shoulder_frame(np.stack([data[..., 0], data[..., 1]]))
+    if frame is None:
+        return data
+    centre, scale = frame
+    left, right = -rng.uniform(*cfg.phone_half_width), rng.uniform(*cfg.phone_half_width)
+    bottom = rng.uniform(*cfg.phone_bottom)
+    for rows in _HANDS:
+        w = (data[:, rows[WRIST], :2] - centre) / scale
+        out = (w[:, 0] < left) | (w[:, 0] > right) | (w[:, 1] > bottom)
+        data[np.ix_(out, rows)] = np.nan
+    return data
+
+
 def _mirror(data):
     data = data[:, PIPELINE_MIRROR]
     data[..., 0] = 1.0 - data[..., 0]
@@ -163,6 +185,8 @@ def augment(
     if rng.random() < cfg.p_cutout:
         data, times = _cutout(data, times, rng, cfg)
     data = np.array(data, copy=True)  # time resampling may have returned views with repeats
+    if rng.random() < cfg.p_phone:  # before the affine changes: the window is the body's own
+        data = _phone_frame(data, rng, cfg)
     if rng.random() < cfg.p_hand:
         data = _hands(data, rng, cfg)
     if rng.random() < cfg.p_affine:

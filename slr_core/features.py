@@ -3,7 +3,9 @@
 After the seeds' PreprocessLayerBothHands:
 
 1. take the pipeline rows (87 model points, the other arm, the shoulders) and x, y;
-2. drop frames without any hand;
+2. drop hands below the signing space (a wrist more than LOW_HAND_Y shoulder-to-mouth heights below
+   the shoulders: resting, or on the way up or down), which a phone or laptop camera does not see
+   anyway, then frames without any hand;
 3. find the dominant hand (the one seen in more frames) and mirror left-dominant signing
    (x -> 1 - x, left/right swapped through the named tables), so one canonical side is learned;
 4. normalise to the body: centre on the shoulders' midpoint, x divided by the shoulder width and
@@ -39,7 +41,11 @@ from .landmarks import (
     to_pipeline_rows,
 )
 
-PREPROCESS_VERSION = 1  # bump whenever the output of preprocess() changes; stored in checkpoints
+PREPROCESS_VERSION = 2  # bump whenever the output of preprocess() changes; stored in checkpoints
+# Hands lower than this (body units: shoulder-to-mouth heights below the shoulders' midpoint) are not
+# signing. A studio camera sees them rise and fall; a phone or laptop framing the upper body does not,
+# so dropping them makes the two kinds of recording alike (measured in bench/bench_cross_signer.py).
+LOW_HAND_Y = 1.4
 DEFAULT_LENGTH = 64
 N_GROUPS = len(MODEL_GROUP_NAMES)
 _LIPS = PIPELINE_GROUPS["lips"]
@@ -91,8 +97,9 @@ def _finite_mean(a: np.ndarray) -> float:
 # elementwise operation runs over long contiguous rows instead of pairs (several times faster).
 
 
-def _body_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Centre (2,) and per-axis scale (2,) of the body for planes (2, T, 94)."""
+def _shoulder_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Centre (2,) and per-axis scale (2,) from the shoulders (and lips) of planes (2, T, 94); None
+    when the shoulders are never seen."""
     sh = p[:, :, PIPELINE_SHOULDERS]  # (2, T, 2)
     seen = np.isfinite(sh).all(axis=(0, 2))
     if seen.any():
@@ -104,6 +111,14 @@ def _body_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             if not height > 1e-3:  # also catches NaN (no lips seen)
                 height = width * 0.6  # typical shoulder-to-mouth height / shoulder width
             return mid.astype(np.float32), np.array([width, height], np.float32)
+    return None
+
+
+def _body_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centre (2,) and per-axis scale (2,) of the body for planes (2, T, 94)."""
+    frame = _shoulder_frame(p)
+    if frame is not None:
+        return frame
     # No shoulders: fall back to the spread of whatever was seen.
     pts = p.reshape(2, -1)
     pts = pts[:, np.isfinite(pts).all(axis=0)]
@@ -112,6 +127,21 @@ def _body_frame(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     centre = pts.mean(axis=1)
     spread = max(float(np.sqrt(((pts - centre[:, None]) ** 2).sum(axis=0).mean())), 1e-3)
     return centre.astype(np.float32), np.array([2 * spread, 2 * spread], np.float32)
+
+
+def _without_low_hands(p: np.ndarray) -> np.ndarray:
+    """Planes (2, T, 94) with the hands below the signing space made missing (a copy); `p` itself
+    when the shoulders are never seen (no body scale to judge by) or when no hand would be left."""
+    frame = _shoulder_frame(p)
+    if frame is None:
+        return p
+    centre, scale = frame
+    out = p.copy()
+    for rows in _HANDS:
+        wrist_y = (p[1, :, rows[WRIST]] - centre[1]) / scale[1]
+        out[:, wrist_y > LOW_HAND_Y, rows[0] : rows[-1] + 1] = np.nan  # NaN compares False: kept
+    left = any(np.isfinite(out[0][:, h]).any() for h in _HANDS)
+    return out if left else p
 
 
 def _hand_local(p: np.ndarray) -> None:
@@ -186,6 +216,7 @@ def preprocess(
     if len(times) != p.shape[1]:
         raise ValueError(f"{len(times)} times for {p.shape[1]} frames")
 
+    p = _without_low_hands(p)
     hand_seen = [np.isfinite(p[0][:, h]).any(axis=1) for h in _HANDS]
     keep = hand_seen[0] | hand_seen[1]
     if not keep.any():
