@@ -22,6 +22,7 @@ args = parser.parse_args()
 import torch  # noqa: E402
 
 from slr_core.checkpoint import load_model  # noqa: E402
+from slr_core.handshape import N_HAND_FEATURES  # noqa: E402
 from slr_core.model import ModelConfig, build_model, count_parameters  # noqa: E402
 from slr_core.train import TrainConfig, make_optimizer, training_loss  # noqa: E402
 
@@ -34,10 +35,11 @@ print(f"model {loaded.name}: {count_parameters(model) / 1e6:.2f}M parameters, fi
 def inputs(b, device="cpu"):
     c = model.config
     x = torch.randn(b, c.length, 87, 2, device=device)
+    hands = torch.randn(b, c.length, 2, N_HAND_FEATURES, device=device)
     mask = torch.ones(b, c.length, dtype=torch.bool, device=device)
     groups = torch.ones(b, c.length, 4, dtype=torch.bool, device=device)
     pos = torch.arange(c.length, dtype=torch.float32, device=device).expand(b, -1).contiguous()
-    return x, mask, groups, pos
+    return x, hands, mask, groups, pos
 
 
 for threads in (1, 2):
@@ -62,7 +64,7 @@ def throughput(device: str, batch_size: int) -> list[float]:
     cfg = TrainConfig()
     net = build_model(ModelConfig(num_classes=251)).to(device).train()
     opt = make_optimizer(net, cfg)
-    x, mask, groups, pos = inputs(batch_size, device)
+    x, hands, mask, groups, pos = inputs(batch_size, device)
     y = torch.nn.functional.one_hot(torch.randint(0, 251, (batch_size,), device=device), 251).float()
     use_amp = device == "cuda"
     rates = []
@@ -72,7 +74,7 @@ def throughput(device: str, batch_size: int) -> list[float]:
         t0 = time.perf_counter()
         for _ in range(args.train_steps):
             with torch.autocast(device, dtype=torch.bfloat16, enabled=use_amp):
-                out = net(x, mask, groups, pos)
+                out = net(x, hands, mask, groups, pos)
             loss, _ = training_loss(out, y, cfg)
             opt.zero_grad()
             loss.backward()

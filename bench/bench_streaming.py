@@ -16,7 +16,7 @@ import argparse
 import time
 
 import numpy as np
-from common import DATA, REPO, require_shared
+from common import DATA, REPO, edit_distance, require_shared
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kaggle2"))
@@ -94,15 +94,6 @@ def build_stream(rng, with_rest: bool):
     keep = rng.random(len(data)) > 0.1  # a live camera drops frames ...
     times = times + rng.normal(0, 0.004, len(times))  # ... and delivers them unevenly
     return data[keep], np.maximum.accumulate(times[keep]) + np.arange(keep.sum()) * 1e-6, truth
-
-
-def edit_distance(a, b):
-    d = np.arange(len(b) + 1)
-    for i, x in enumerate(a, 1):
-        prev, d[0] = d[0], i
-        for j, y in enumerate(b, 1):
-            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
-    return int(d[len(b)])
 
 
 def run(mode: str, with_rest: bool, classifier):

@@ -32,3 +32,15 @@ def median(values) -> float:
 def report(name: str, values, unit: str = "ms", scale: float = 1000.0) -> None:
     v = sorted(x * scale for x in values)
     print(f"{name}: median {median(v):.2f} {unit} (min {v[0]:.2f}, max {v[-1]:.2f}, {len(v)} runs)")
+
+
+def edit_distance(a, b) -> int:
+    """Levenshtein distance between two sequences (of words or characters)."""
+    import numpy as np
+
+    d = np.arange(len(b) + 1)
+    for i, x in enumerate(a, 1):
+        prev, d[0] = d[0], i
+        for j, y in enumerate(b, 1):
+            prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
+    return int(d[len(b)])

@@ -23,6 +23,12 @@ st.write("Press **START**, allow the camera, and sign with your hands in view. L
 classifier = ui.classifier()
 if classifier is None:
     st.stop()
+MODES = {"signs": "Signs", "spelling": "Fingerspelling", "auto": "Both (automatic)"}
+mode = st.radio("Recognise", list(MODES), format_func=MODES.get, horizontal=True, key="live_mode",
+                help="Fingerspelling: hold each letter a moment; lower the hand to end the word")  # fmt: skip
+letters = ui.letter_model() if mode != "signs" else None
+if mode != "signs" and letters is None:
+    mode = "signs"
 try:
     ice = settings.ice_servers()
 except ValueError as exc:
@@ -31,10 +37,10 @@ except ValueError as exc:
 
 # One LiveSession per browser session and model (it holds MediaPipe while the camera runs).
 session = st.session_state.get("live_session")
-if session is None or session.classifier is not classifier:
+if session is None or session.classifier is not classifier or session.mode != mode:
     if session is not None:
         session.close()
-    session = LiveSession(classifier)
+    session = LiveSession(classifier, letters=letters, mode=mode)
     st.session_state["live_session"] = session
 st.session_state.setdefault("live_events", [])
 
@@ -63,12 +69,14 @@ def render() -> None:
     events = st.session_state["live_events"]
     snap = session.snapshot()
     stats_box.caption(f"{snap['fps']:.1f} frames processed per second · {snap['frames']} frames, "
-                      f"hands in {snap['hand_frames']} · {snap['last_ms']:.0f} ms per frame")  # fmt: skip
+                      f"hands in {snap['hand_frames']} · {snap['last_ms']:.0f} ms per frame"
+                      + (f" · spelling: {snap['spelling'].upper()}" if snap["spelling"] else ""))  # fmt: skip
     with signs_box.container():
         if events:
             st.subheader("Recognised")
             for e in reversed(events[-10:]):
-                st.markdown(f"**{e.label}** · {e.confidence:.0%} · {e.start:.1f}-{e.end:.1f} s  "
+                kind = " · fingerspelled" if e.spelled else " · personal" if e.personal else ""
+                st.markdown(f"**{e.label}**{kind} · {e.confidence:.0%} · {e.start:.1f}-{e.end:.1f} s  "
                             f"<span style='color:gray'>({', '.join(n for n, _ in e.top5[1:4])})</span>",
                             unsafe_allow_html=True)  # fmt: skip
         else:

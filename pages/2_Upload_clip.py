@@ -72,7 +72,7 @@ if result:
                     {
                         "from (s)": round(e.start, 2),
                         "to (s)": round(e.end, 2),
-                        "sign": e.label,
+                        "sign": e.label + (" (personal)" if e.personal else ""),
                         "confidence": f"{e.confidence:.0%}",
                         "top-5": ", ".join(f"{n} {p:.0%}" for n, p in e.top5),
                     }

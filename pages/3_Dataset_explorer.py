@@ -127,7 +127,8 @@ if "explorer_prediction" in st.session_state:
         st.warning("No hands in this sample: nothing to classify.")
     else:
         verdict = "accepted" if guess.accepted else "below the model's confidence threshold"
-        st.markdown(f"**Prediction: {guess.label}** ({guess.probability:.0%}, {verdict}); true label: "
+        mine = " (one of your personal signs)" if guess.personal else ""
+        st.markdown(f"**Prediction: {guess.label}**{mine} ({guess.probability:.0%}, {verdict}); true label: "
                     f"**{true_label}**")  # fmt: skip
         st.dataframe([{"sign": n, "probability": f"{p:.1%}"} for n, p in guess.top5], hide_index=True)
         if c[2].button(f"Add “{guess.label}” to keywords"):

@@ -47,7 +47,9 @@ class AugmentConfig:
     p_dropout: float = 0.5
     point_dropout: float = 0.05
     frame_hand_dropout: float = 0.1  # a hand lost in a frame
-    p_phone: float = 0.0  # a phone's or laptop's framing: hands outside a tighter picture are lost
+    p_view: float = 0.5  # the camera sees each hand from another angle (3D, about the wrist)
+    view_angle: float = 25.0  # degrees, about the vertical and the horizontal axis
+    p_phone: float = 0.5  # a phone's or laptop's framing: hands outside a tighter picture are lost
     phone_half_width: tuple[float, float] = (0.6, 1.6)  # shoulder widths either side of the body's centre
     phone_bottom: tuple[float, float] = (0.8, 2.5)  # shoulder-to-mouth heights below the shoulders
 
@@ -147,6 +149,27 @@ def _phone_frame(data, rng, cfg):
     return data
 
 
+def _view(data, rng, cfg):
+    """Each hand turned in 3D about its wrist (another camera angle, another way of holding it). The
+    points are made isotropic with the body's scale first (x, y and z in one unit), like handshape."""
+    from .features import HEIGHT_TO_WIDTH, _shoulder_frame
+
+    if data.shape[-1] < 3:
+        return data
+    frame = _shoulder_frame(np.stack([data[..., 0], data[..., 1]]))
+    k = HEIGHT_TO_WIDTH * float(frame[1][0] / frame[1][1]) if frame is not None else 1.0  # y -> x units
+    for rows in _HANDS:
+        yaw, pitch = np.deg2rad(rng.uniform(-cfg.view_angle, cfg.view_angle, 2))
+        r_yaw = np.array([[np.cos(yaw), 0, np.sin(yaw)], [0, 1, 0], [-np.sin(yaw), 0, np.cos(yaw)]])
+        r_pitch = np.array([[1, 0, 0], [0, np.cos(pitch), -np.sin(pitch)], [0, np.sin(pitch), np.cos(pitch)]])
+        hand = data[:, rows, :3]
+        wrist = hand[:, WRIST : WRIST + 1]
+        v = (hand - wrist) * np.array([1.0, k, 1.0], np.float32)
+        v = v @ (r_pitch @ r_yaw).T.astype(np.float32)
+        data[:, rows, :3] = wrist + v / np.array([1.0, k, 1.0], np.float32)
+    return data
+
+
 def _mirror(data):
     data = data[:, PIPELINE_MIRROR]
     data[..., 0] = 1.0 - data[..., 0]
@@ -187,6 +210,8 @@ def augment(
     data = np.array(data, copy=True)  # time resampling may have returned views with repeats
     if rng.random() < cfg.p_phone:  # before the affine changes: the window is the body's own
         data = _phone_frame(data, rng, cfg)
+    if rng.random() < cfg.p_view:
+        data = _view(data, rng, cfg)
     if rng.random() < cfg.p_hand:
         data = _hands(data, rng, cfg)
     if rng.random() < cfg.p_affine:

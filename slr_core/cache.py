@@ -1,6 +1,6 @@
 """A compact on-disk cache of a dataset, so training does not re-read every parquet file each epoch.
 
-The cache keeps only what the pipeline reads: the pipeline rows (94 of the 543) and x, y, as float32
+The cache keeps only what the pipeline reads: the pipeline rows (94 of the 543) and x, y, z as float32
 (exactly what inference sees, so training and live tensors are identical) in one flat file that is
 memory-mapped on load, plus an index of where each sequence starts. The full Kaggle set (94,477
 sequences) takes a few GB on disk and almost no RAM to open. The cache is keyed by a hash of
@@ -26,9 +26,9 @@ from .data import Dataset, DatasetError
 from .keypoints import KeypointsError, read_parquet
 from .landmarks import N_PIPELINE_ROWS, PIPELINE_ROWS
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 FRAMES_FILE = "frames.f32"
-COORDS = 2  # x, y
+COORDS = 3  # x, y, z (z for the 3D hand shapes)
 INDEX_FILE = "index.npz"
 META_FILE = "meta.json"
 
@@ -53,10 +53,10 @@ def cache_dir_for(dataset: Dataset, cache_root: str | Path | None = None) -> Pat
 
 @dataclass
 class SequenceCache:
-    """Memory-mapped sequences in the pipeline layout: get(i) -> ((T, 94, 2) float32, (T,) seconds)."""
+    """Memory-mapped sequences in the pipeline layout: get(i) -> ((T, 94, 3) float32, (T,) seconds)."""
 
     path: Path
-    frames: np.ndarray  # (N_total, 94, 2) float32, memory-mapped
+    frames: np.ndarray  # (N_total, 94, 3) float32, memory-mapped
     times: np.ndarray  # (N_total,) float64 seconds
     offsets: np.ndarray  # (n + 1,) int64
     keep: np.ndarray  # (n,) int64: dataset row of each cached sequence

@@ -12,18 +12,17 @@ safetensors file of the same kind.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import save_file
+from torch import nn
 
+from . import safefile
 from .errors import SLRError
 from .features import PREPROCESS_VERSION
-from .model import ModelConfig, SignTransformer, build_model
+from .model import ModelConfig, build_model
 
 FORMAT = "slr-checkpoint/1"
 WEIGHTS = "model.safetensors"
@@ -36,14 +35,15 @@ class CheckpointError(SLRError, ValueError):
 
 @dataclass
 class LoadedModel:
-    model: SignTransformer
+    model: nn.Module  # SignTransformer or convnet.InvariantConvNet
     labels: list[str]
     meta: dict
     path: Path
 
     @property
     def config(self) -> ModelConfig:
-        return self.model.config
+        config: ModelConfig = self.model.config  # type: ignore[assignment]  # every model of ours has one
+        return config
 
     @property
     def threshold(self) -> float:
@@ -55,38 +55,11 @@ class LoadedModel:
 
 
 def _atomic_save(tensors: dict[str, torch.Tensor], metadata: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(
-        {k: v.detach().contiguous().cpu() for k, v in tensors.items()},
-        str(tmp),
-        {"slr": json.dumps(metadata)},
-    )
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    safefile.write(path, tensors, metadata)
 
 
 def _read(path: Path) -> tuple[dict, dict[str, torch.Tensor]]:
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint")
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as f:
-            raw = (f.metadata() or {}).get("slr")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
-    except Exception as exc:  # safetensors raises several types for damaged files
-        raise CheckpointError(
-            f"{path}: not a readable safetensors file (damaged or truncated?): {exc}"
-        ) from None
-    if raw is None:
-        raise CheckpointError(f"{path}: a safetensors file, but not an slr checkpoint (no 'slr' metadata)")
-    try:
-        meta = json.loads(raw)
-    except ValueError:
-        raise CheckpointError(f"{path}: its description is not valid JSON") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: format {meta.get('format')!r}, this code reads {FORMAT!r}")
-    return meta, tensors
+    return safefile.read(path, CheckpointError, "checkpoint", FORMAT)
 
 
 def describe(

@@ -148,7 +148,8 @@ def _cmd_predict(args) -> int:
             bar.update(done - bar.n)
 
     config = StreamConfig(mode=args.mode, threshold=args.threshold)
-    result = recognize_clip(args.clip, Classifier(loaded, device=args.device), config, progress)
+    classifier = _with_library(loaded, args) if args.library else Classifier(loaded, device=args.device)
+    result = recognize_clip(args.clip, classifier, config, progress)
     if bar is not None:
         bar.close()
     kp, events = result.keypoints, result.events
@@ -237,6 +238,173 @@ def _add_eval(sub) -> None:
     p.set_defaults(func=_cmd_eval)
 
 
+def _with_library(loaded, args):
+    """The model plus the person's library (matcher.PersonalClassifier)."""
+    from .library import Library
+    from .matcher import PersonalClassifier
+
+    return PersonalClassifier(loaded, Library.open(_library_dir(args)), device=args.device)
+
+
+def _library_dir(args) -> Path:
+    return Path(args.library) if getattr(args, "library", None) else settings.library_dir()
+
+
+def _cmd_signs(args) -> int:
+    """slr signs add | list | remove | export | import."""
+    from .library import Library
+
+    lib = Library.open(_library_dir(args))
+    if args.action == "add":
+        return _signs_add(lib, args)
+    if args.action == "list":
+        return _signs_list(lib, args)
+    if args.action == "remove":
+        n = lib.remove_word(args.word)
+        print(f"removed {args.word} ({n} example(s)) from {lib.file}")
+    elif args.action == "export":
+        out = lib.export(args.file)
+        print(f"{len(lib)} example(s) of {len(lib.words())} word(s) written to {out}")
+    elif args.action == "import":
+        n = lib.import_file(args.file)
+        print(f"{n} new example(s) from {args.file}; the library has {len(lib)} in {lib.file}")
+    return 0
+
+
+def _signs_add(lib, args) -> int:
+    import time
+
+    from .extract import Extractor, keypoints_from_file
+    from .streaming import sign_span
+
+    with Extractor() as extractor:
+        for path in args.files:
+            kp = keypoints_from_file(path, extractor)
+            span = sign_span(kp.data, kp.times)
+            t0 = time.perf_counter()
+            e = lib.add(args.word, kp.data[span], kp.times[span], source=Path(path).name)
+            print(f"added {e.word!r} from {path}: {len(e.data)} frames "
+                  f"({(time.perf_counter() - t0) * 1000:.0f} ms after the keypoints)")  # fmt: skip
+    return 0
+
+
+def _signs_list(lib, args) -> int:
+    words = lib.words()
+    if not words:
+        print(f"no personal signs yet in {lib.file}; add some with: slr signs add WORD CLIP...")
+        return 0
+    from .checkpoint import load_model
+    from .matcher import PersonalClassifier
+
+    pc = PersonalClassifier(load_model(args.model or settings.default_model()), lib)
+    print(f"{len(lib)} example(s) of {len(words)} word(s) in {lib.file} (model {pc.loaded.name}):")
+    for word, examples in words.items():
+        st = pc.stats.get(word)
+        known = "a sign of the model" if word in pc.labels else "a new word"
+        line = f"  {word:16s} {len(examples)} example(s), {known}"
+        if st is not None:
+            agree = "n/a (one example)" if st.examples < 2 else f"{st.agreement:.2f}"
+            line += f"; agreement {agree}, threshold {st.threshold:.2f}"
+            if st.nearest_word:
+                line += f"; nearest: {st.nearest_word} ({st.nearest_similarity:.2f})"
+                line += " - CONFUSABLE" if st.confusable else ""
+        print(line)
+    return 0
+
+
+def _add_signs(sub) -> None:
+    p = sub.add_parser("signs", help="your personal signs: add, list, remove, export, import")
+    actions = p.add_subparsers(dest="action", required=True)
+    a = actions.add_parser("add", help="teach a word from clips or keypoint parquets of you signing it")
+    a.add_argument("word")
+    a.add_argument("files", nargs="+", metavar="FILE", help="a clip, or a keypoints parquet (Kaggle layout)")
+    a = actions.add_parser("list", help="the words, how well their examples agree, what they resemble")
+    a.add_argument("--model", help="the base model (default: $SLR_DEFAULT_MODEL, else the bundled one)")
+    a = actions.add_parser("remove", help="forget a word and its examples")
+    a.add_argument("word")
+    a = actions.add_parser("export", help="the whole library as one file")
+    a.add_argument("file")
+    a = actions.add_parser("import", help="add the examples of a library file")
+    a.add_argument("file")
+    for a in actions.choices.values():
+        a.add_argument("--library", help="library folder (default: $SLR_LIBRARY, else a per-user folder)")
+    p.set_defaults(func=_cmd_signs)
+
+
+def _cmd_spell(args) -> int:
+    """Letters of still images of a hand, words spelled in clips."""
+    import json
+
+    from .extract import VIDEO_SUFFIXES, Extractor, extract_video
+    from .letters import HandFinder, LetterModel, read_image
+    from .spelling import spell_sequence
+
+    model = LetterModel.load(args.model or settings.letters_model())
+    results: list[dict] = []
+    with HandFinder() as finder, Extractor() as extractor:
+        for path in map(Path, args.files):
+            if path.suffix.lower() in VIDEO_SUFFIXES:
+                kp = extract_video(path, extractor)
+                aspect = kp.meta.get("height", 1) / kp.meta.get("width", 1)
+                words = spell_sequence(model, kp.data, kp.times, aspect)
+                results.append({"file": str(path), "kind": "clip", "words": [w.to_dict() for w in words]})
+                if not args.json:
+                    print(f"{path}: " + (" ".join(w.text for w in words) or "(no spelled word)"))
+                continue
+            found = finder.find(read_image(path))
+            if found is None:
+                results.append({"file": str(path), "kind": "image", "letter": None})
+                if not args.json:
+                    print(f"{path}: no hand found")
+                continue
+            g = model.predict(found.points, found.left)
+            results.append({"file": str(path), "kind": "image", "letter": g.letter, "probability": g.probability,
+                            "top3": g.top3})  # fmt: skip
+            if not args.json:
+                print(f"{path}: {g.letter} ({g.probability:.0%}; then " + ", ".join(f"{c} {p:.0%}" for c, p in
+                      g.top3[1:]) + ")")  # fmt: skip
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 0
+
+
+def _cmd_train_letters(args) -> int:
+    import numpy as np
+
+    from .letters import find_hands, fit, leave_one_person_out
+
+    data = find_hands(args.data, progress=not args.quiet)
+    print(f"hands found in {len(data.label)} images ({len(data.missed)} without a hand found)")
+    meta: dict = {"data": Path(args.data).parent.name}
+    if args.evaluate:
+        report = leave_one_person_out(data, args.epochs, args.seed)
+        print(f"leave one person out: {report['accuracy']:.3f} ("
+              + ", ".join(f"{p} {r['accuracy']:.3f}" for p, r in report["per_person"].items()) + ")")  # fmt: skip
+        meta["leave_one_person_out"] = report
+    labels = sorted(set(data.label.tolist()))
+    model = fit(data, np.arange(len(data.label)), labels, args.epochs, args.seed)
+    model.meta.update(meta)
+    print(f"letter model ({len(labels)} letters and digits) written to {model.save(args.out)}")
+    return 0
+
+
+def _add_spell(sub) -> None:
+    p = sub.add_parser("spell", help="fingerspelling: the letter of each hand image, the word of each clip")
+    p.add_argument("files", nargs="+", metavar="FILE", help="still images of a hand, or clips")
+    p.add_argument("--model", help="letter model folder (default: the bundled one)")
+    p.add_argument("--json", action="store_true", help="letters, times and confidence as JSON")
+    p.set_defaults(func=_cmd_spell)
+    p = sub.add_parser("train-letters", help="train the fingerspelling letter model")
+    p.add_argument("--data", default=str(settings.REPO.parent / "shared" / "data" / "asl-letters-massey" / "labels.csv"),
+                   help="labels.csv with path,label,signer (images of one hand)")  # fmt: skip
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--evaluate", action="store_true", help="leave-one-person-out figures first")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_train_letters)
+
+
 def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="the signs in a video clip, with time spans and confidence")
     p.add_argument("clip", help="mp4 / webm / mov / avi")
@@ -244,6 +412,7 @@ def _add_predict(sub) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of lines")
     p.add_argument("--mode", default="activity", choices=("activity", "window"), help="segmentation")
     p.add_argument("--threshold", type=float, help="rejection threshold (default: the model's own)")
+    p.add_argument("--library", help="also recognise the personal signs of this library folder")
     p.add_argument("--device", default="cpu")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_predict)
@@ -259,7 +428,17 @@ def _add_translate(sub) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="slr", description="Sign-language recognition tools")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_extract, _add_cache, _add_train, _add_eval, _add_predict, _add_translate):
+    adders = (
+        _add_extract,
+        _add_cache,
+        _add_train,
+        _add_eval,
+        _add_predict,
+        _add_signs,
+        _add_spell,
+        _add_translate,
+    )
+    for add in adders:
         add(sub)
     return parser
 

@@ -175,3 +175,15 @@ def extract_video(
         meta["warning"] = f"decoded {len(rows)} of {expected} frames; the file may be truncated"
     times_arr = np.asarray(times, dtype=np.float64)
     return Keypoints(np.stack(rows), fps, times_arr - times_arr[0], source=str(path), meta=meta)
+
+
+def keypoints_from_file(path: str | Path, extractor: Extractor | None = None) -> Keypoints:
+    """Keypoints of a video clip (MediaPipe) or of a keypoints parquet in the Kaggle layout."""
+    from .keypoints import read_parquet
+
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        return read_parquet(path)
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise VideoError(f"{path}: not a clip ({', '.join(VIDEO_SUFFIXES)}) or a keypoints .parquet file")
+    return extract_video(path, extractor)

@@ -13,10 +13,12 @@ After the seeds' PreprocessLayerBothHands:
    of the signer's distance to the camera and of the image's aspect ratio; each hand is then
    corrected separately: its wrist keeps that body position, its other 20 points become
    wrist-relative and divided by the hand's own size (hand shape, whatever the hand's position);
+   and each hand's shape is also described in 3D by numbers that do not depend on the person or
+   the camera (joint bends, finger spread, palm direction, fingertip distances: ``handshape``);
 5. resample to a fixed length: frames are repeated a whole number of times when the sequence is
    short (the rest is padding, masked) and averaged in even segments when it is long;
-6. return the tensor, the frame mask, per-group presence and each slot's time position; missing
-   points are zeros (never NaN) and flagged in the presence mask.
+6. return the tensor, the hand shapes, the frame mask, per-group presence and each slot's time
+   position; missing points are zeros (never NaN) and flagged in the presence mask.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .handshape import N_HAND_FEATURES, hand_features
 from .keypoints import KAGGLE_FPS, Keypoints
 from .landmarks import (
     MIDDLE_MCP,
@@ -46,6 +49,9 @@ PREPROCESS_VERSION = 2  # bump whenever the output of preprocess() changes; stor
 # signing. A studio camera sees them rise and fall; a phone or laptop framing the upper body does not,
 # so dropping them makes the two kinds of recording alike (measured in bench/bench_cross_signer.py).
 LOW_HAND_Y = 1.4
+# Shoulder-to-mouth height over shoulder width (0.49 on the studio clips): turns body units into one
+# unit on both axes, for the 3D hand shapes.
+HEIGHT_TO_WIDTH = 0.5
 DEFAULT_LENGTH = 64
 N_GROUPS = len(MODEL_GROUP_NAMES)
 _LIPS = PIPELINE_GROUPS["lips"]
@@ -58,6 +64,7 @@ class Features:
     """Model input for one sequence (or a batch, with a leading B axis).
 
     x : (L, 87, 2) float32, normalised coordinates, 0 where missing
+    hands : (L, 2, N_HAND_FEATURES) float32, the left and right hand's shape (handshape), 0 where missing
     mask : (L,) bool, True for slots that hold a frame (False = padding)
     groups : (L, 4) bool, presence of lips, left hand, right hand, pose per slot
     positions : (L,) float32, time of each slot in frames at 30 fps from the first kept frame
@@ -66,6 +73,7 @@ class Features:
     """
 
     x: np.ndarray
+    hands: np.ndarray
     mask: np.ndarray
     groups: np.ndarray
     positions: np.ndarray
@@ -77,10 +85,15 @@ class Features:
         """True when no frame had a hand (nothing to classify)."""
         return not bool(np.any(self.mask))
 
+    def model_inputs(self) -> tuple[np.ndarray, ...]:
+        """The arrays the model takes, in its argument order (x, hands, mask, groups, positions)."""
+        return self.x, self.hands, self.mask, self.groups, self.positions
+
 
 def empty_features(length: int = DEFAULT_LENGTH) -> Features:
     return Features(
         np.zeros((length, N_MODEL_POINTS, 2), np.float32),
+        np.zeros((length, len(_HANDS), N_HAND_FEATURES), np.float32),
         np.zeros(length, bool),
         np.zeros((length, N_GROUPS), bool),
         np.zeros(length, np.float32),
@@ -144,6 +157,29 @@ def _without_low_hands(p: np.ndarray) -> np.ndarray:
     return out if left else p
 
 
+def in_signing_space(rows: np.ndarray) -> np.ndarray:
+    """(T,) bool: frames with a hand in the signing space, frame by frame (the live recogniser's and
+    the clip path's idea of "signing"); rows (T, 94, C) in the pipeline layout. A frame whose
+    shoulders are not seen counts any hand."""
+    x, y = rows[..., 0], rows[..., 1]
+    sh_x, sh_y = x[:, PIPELINE_SHOULDERS], y[:, PIPELINE_SHOULDERS]
+    mid = sh_y.mean(1)
+    width = np.abs(sh_x[:, 0] - sh_x[:, 1])
+    lips = y[:, _LIPS]
+    seen_lips = np.isfinite(lips).any(1)
+    lips_y = np.where(seen_lips, np.nanmean(np.where(seen_lips[:, None], lips, 0.0), 1), np.nan)
+    height = mid - lips_y
+    height = np.where(np.isfinite(height) & (height > 1e-3), height, width * 0.6)
+    judged = np.isfinite(mid) & (width > 1e-3)
+    out = np.zeros(len(rows), bool)
+    for hand in _HANDS:
+        wrist = y[:, hand[WRIST]]
+        seen = np.isfinite(x[:, hand]).any(1)
+        low = judged & ((wrist - mid) / np.where(judged, height, 1.0) > LOW_HAND_Y)
+        out |= seen & ~low
+    return out
+
+
 def _hand_local(p: np.ndarray) -> None:
     """In place: each hand's points (but the wrist) relative to its wrist, over its size."""
     for rows in _HANDS:
@@ -158,15 +194,25 @@ def _hand_local(p: np.ndarray) -> None:
         p[:, :, rows] = local
 
 
+def _hand_shapes(p: np.ndarray, z: np.ndarray, z_scale: float) -> np.ndarray:
+    """(1, T, 2 * N_HAND_FEATURES): both hands' shapes from body-normalised planes (2, T, 94) and the
+    depth (T, 94) in image widths over `z_scale` (the body's x scale)."""
+    shapes = []
+    for slot, rows in enumerate(_HANDS):
+        iso = np.stack([p[0][:, rows], p[1][:, rows] * HEIGHT_TO_WIDTH, z[:, rows] / z_scale], axis=-1)
+        shapes.append(hand_features(iso, left=slot == 0))
+    return np.concatenate(shapes, axis=1)[None]
+
+
 def _resample(
     p: np.ndarray, present: np.ndarray, times: np.ndarray, length: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Fixed length: repeat short sequences, average long ones in even segments (planes in/out)."""
+    """Fixed length: repeat short sequences, average long ones in even segments ((C, T, P) in/out)."""
     t = p.shape[1]
     if t <= length:
         r = length // t
         n = t * r
-        out = np.zeros((2, length, p.shape[2]), np.float32)
+        out = np.zeros((p.shape[0], length, p.shape[2]), np.float32)
         g = np.zeros((length, present.shape[1]), bool)
         pos = np.zeros(length, np.float32)
         mask = np.zeros(length, bool)
@@ -210,6 +256,7 @@ def preprocess(
     rows = PIPELINE_ROWS if data.shape[-2] == N_ROWS else slice(None)
     to_pipeline_rows(data[:1])  # checks the layout
     p = np.stack([data[:, rows, 0], data[:, rows, 1]]).astype(np.float32, copy=False)  # (2, T, 94)
+    z = data[:, rows, 2].astype(np.float32) if data.shape[-1] > 2 else np.zeros(p.shape[1:], np.float32)
     if times is None:
         times = np.arange(p.shape[1], dtype=np.float64) / KAGGLE_FPS
     times = np.asarray(times, dtype=np.float64)
@@ -221,15 +268,16 @@ def preprocess(
     keep = hand_seen[0] | hand_seen[1]
     if not keep.any():
         return empty_features(length)
-    p, times = p[:, keep], times[keep]
+    p, z, times = p[:, keep], z[keep], times[keep]
     mirrored = int(hand_seen[0][keep].sum()) > int(hand_seen[1][keep].sum())
     if mirrored:
-        p = p[:, :, PIPELINE_MIRROR]
+        p, z = p[:, :, PIPELINE_MIRROR], z[:, PIPELINE_MIRROR]
         p[0] = 1.0 - p[0]
 
     centre, scale = _body_frame(p)
     p -= centre[:, None, None]
     p /= scale[:, None, None]
+    shapes = _hand_shapes(p, z, float(scale[0]))
     _hand_local(p)
     p = p[:, :, :N_MODEL_POINTS]
 
@@ -237,11 +285,12 @@ def preprocess(
     present = np.stack([finite[:, MODEL_GROUPS[name]].any(axis=1) for name in MODEL_GROUP_NAMES], axis=1)
     positions = (times - times[0]) * KAGGLE_FPS
     out, mask, groups, pos = _resample(p, present, positions, length)
+    hands = _resample(shapes, present, positions, length)[0][0].reshape(length, len(_HANDS), -1)
+    np.clip(hands, -4.0, 4.0, out=hands)
     # A point missing inside a present group is 0 as well; clip wild values from bad detections.
     np.clip(out, -8.0, 8.0, out=out)
-    return Features(
-        np.ascontiguousarray(out.transpose(1, 2, 0)), mask, groups, pos, mirrored, int(keep.sum())
-    )
+    x = np.ascontiguousarray(out.transpose(1, 2, 0))
+    return Features(x, hands, mask, groups, pos, mirrored, int(keep.sum()))
 
 
 def preprocess_batch(
@@ -258,9 +307,10 @@ def preprocess_batch(
 def stack(items: list[Features], length: int = DEFAULT_LENGTH) -> Features:
     if not items:
         e = empty_features(length)
-        return Features(*(np.zeros((0, *a.shape), a.dtype) for a in (e.x, e.mask, e.groups, e.positions)))
+        return Features(*(np.zeros((0, *a.shape), a.dtype) for a in e.model_inputs()))
     return Features(
         np.stack([f.x for f in items]),
+        np.stack([f.hands for f in items]),
         np.stack([f.mask for f in items]),
         np.stack([f.groups for f in items]),
         np.stack([f.positions for f in items]),

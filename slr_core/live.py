@@ -17,22 +17,40 @@ import cv2
 import numpy as np
 
 from .extract import Extractor
-from .landmarks import HAND_ROWS
+from .features import in_signing_space
+from .landmarks import HAND_ROWS, to_pipeline_rows
+from .letters import LetterModel
 from .predict import Classifier
-from .streaming import Recognizer, SignEvent, StreamConfig
+from .spelling import SpelledWord, Speller, dominant_hand
+from .streaming import Recognizer, SignEvent, StreamConfig, sign_span
 from .viz import draw_skeleton
+
+MODES = ("signs", "spelling", "auto")
 
 
 class LiveSession:
     """One browser session's camera path. MediaPipe is started on the first frame and closed by
-    close() (when the camera stops); the next frame starts it again."""
+    close() (when the camera stops); the next frame starts it again.
+
+    Modes: "signs" (the recogniser), "spelling" (held letter shapes become a word: spelling.Speller)
+    and "auto" (both; a word spelled with at least 3 letters wins over a sign recognised over the
+    same time)."""
 
     def __init__(
-        self, classifier: Classifier, config: StreamConfig | None = None, max_events: int = 64
+        self,
+        classifier: Classifier,
+        config: StreamConfig | None = None,
+        max_events: int = 64,
+        letters: LetterModel | None = None,
+        mode: str = "signs",
     ) -> None:
+        if mode not in MODES or (mode != "signs" and letters is None):
+            raise ValueError(f"mode must be one of {MODES} (spelling needs a letter model), got {mode!r}")
         self.classifier = classifier
+        self.mode = mode
         self.extractor: Extractor | None = None
         self.recognizer = Recognizer(classifier, config)
+        self.speller = Speller(letters) if letters is not None else None
         # NOTE: crosses threads: filled by the webrtc worker, drained by the script thread.
         self.events: queue.Queue[SignEvent] = queue.Queue(maxsize=max_events)
         self._lock = threading.Lock()  # guards the fields below and the extractor's life
@@ -49,30 +67,64 @@ class LiveSession:
         with self._lock:
             if self.extractor is None:
                 self.extractor = Extractor()
-                self.recognizer.reset()
+                self._reset_streams()
             if t is None:
                 self._t0 = self._t0 or time.monotonic()
                 t = time.monotonic() - self._t0
             landmarks = self.extractor.process(rgb)
-            events = self.recognizer.push(landmarks, float(t))
+            self._step(landmarks, float(t), rgb.shape[0] / rgb.shape[1])
             # never draw on the caller's frame (it may be reused or shown elsewhere)
             out = draw_skeleton(np.array(rgb, copy=True, order="C"), landmarks)
-            self._frames += 1
-            self._hand_frames += bool(np.isfinite(landmarks[HAND_ROWS, 0]).any())
-            self._times.append(time.monotonic())
-            for e in events:
-                self._last_sign = e
-                while True:
-                    try:
-                        self.events.put_nowait(e)
-                        break
-                    except queue.Full:  # nobody is reading: keep the newest
-                        self.events.get_nowait()
             self._last_ms = (time.perf_counter() - start) * 1000
             if self._last_sign is not None:
                 cv2.putText(out, f"{self._last_sign.label} {self._last_sign.confidence:.0%}", (12, 34),
                             cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 3, cv2.LINE_AA)  # fmt: skip
             return out
+
+    def process_landmarks(self, landmarks: np.ndarray, t: float, aspect: float = 1.0) -> None:
+        """Everything after MediaPipe, for one frame's (543, 3) landmarks at stream time t (s);
+        `aspect` is the picture's height over its width."""
+        with self._lock:
+            self._step(np.asarray(landmarks, np.float32), float(t), aspect)
+
+    def _reset_streams(self) -> None:
+        self.recognizer.reset()
+        if self.speller is not None:
+            self.speller.reset()
+
+    def _step(self, landmarks: np.ndarray, t: float, aspect: float) -> None:
+        signs = self.recognizer.push(landmarks, t) if self.mode != "spelling" else []
+        spelled: list[SignEvent] = []
+        if self.mode != "signs" and self.speller is not None:
+            hand, left = dominant_hand(landmarks[None], aspect)
+            h = hand[0] if np.isfinite(hand[0]).all() else None
+            spelled = [_spelled_event(w, t) for w in self.speller.push(h, t, left)[1]]
+        if self.mode == "auto":
+            long_words = [e for e in spelled if len(e.label) >= 3]
+            signs = [
+                e for e in signs if not self._spelling_over(e) and not any(_overlap(e, w) for w in long_words)
+            ]
+        self._frames += 1
+        self._hand_frames += bool(np.isfinite(landmarks[HAND_ROWS, 0]).any())
+        self._times.append(time.monotonic())
+        for e in signs + spelled:
+            self._last_sign = e
+            while True:
+                try:
+                    self.events.put_nowait(e)
+                    break
+                except queue.Full:  # nobody is reading: keep the newest
+                    self.events.get_nowait()
+
+    def _spelling_over(self, sign: SignEvent) -> bool:
+        """Auto mode: the speller is in the middle of a word of 3 or more letters over this sign."""
+        word = self.speller.word if self.speller is not None else None
+        return bool(word and len(word.letters) >= 3 and word.start <= sign.end)
+
+    def spelling(self) -> str:
+        """The word being spelled right now, letter by letter (script thread)."""
+        with self._lock:
+            return self.speller.word.text if self.speller is not None else ""
 
     def drain(self) -> list[SignEvent]:
         """Every event since the last call (script thread)."""
@@ -93,6 +145,7 @@ class LiveSession:
                 "hand_frames": self._hand_frames,
                 "fps": fps,
                 "last_ms": self._last_ms,
+                "spelling": self.speller.word.text if self.speller is not None else "",
             }
 
     def close(self) -> None:
@@ -114,3 +167,83 @@ def make_video_callback(session: LiveSession):
         return av.VideoFrame.from_ndarray(out, format="rgb24")
 
     return callback
+
+
+def _spelled_event(word: SpelledWord, now: float) -> SignEvent:
+    """A spelled word as an event; it keeps a capital (a name) when it joins the keywords."""
+    conf = float(np.mean([x.probability for x in word.letters]))
+    return SignEvent(word.text.capitalize(), conf, [], word.start, word.end, now, spelled=True)
+
+
+def _overlap(a: SignEvent, b: SignEvent) -> bool:
+    return a.start <= b.end and b.start <= a.end
+
+
+class Recorder:
+    """Records examples of one sign from the camera: every stretch of signing (cut as the live
+    recogniser cuts them: hands in the signing space, ended by a short pause) becomes one example,
+    queued for the page to show back (keep or drop). Runs in streamlit-webrtc's worker thread."""
+
+    def __init__(self, config: StreamConfig | None = None, max_examples: int = 8) -> None:
+        self.cfg = config or StreamConfig()
+        self.extractor: Extractor | None = None
+        # NOTE: crosses threads: filled by the webrtc worker, drained by the script thread.
+        self.examples: queue.Queue[tuple[np.ndarray, np.ndarray]] = queue.Queue(maxsize=max_examples)
+        self._lock = threading.Lock()
+        self._frames: list[np.ndarray] = []
+        self._times: list[float] = []
+        self._last_sign: float | None = None
+        self._t0: float | None = None
+        self.signing = False
+
+    def process(self, rgb: np.ndarray, t: float | None = None) -> np.ndarray:
+        with self._lock:
+            if self.extractor is None:
+                self.extractor = Extractor()
+            if t is None:
+                self._t0 = self._t0 or time.monotonic()
+                t = time.monotonic() - self._t0
+            landmarks = self.extractor.process(rgb)
+            self.push(landmarks, float(t))
+            out = draw_skeleton(np.array(rgb, copy=True, order="C"), landmarks)
+            cv2.putText(out, "recording: signing" if self.signing else "recording: ready", (12, 34),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 60, 60), 2, cv2.LINE_AA)  # fmt: skip
+            return out
+
+    def push(self, landmarks: np.ndarray, t: float) -> None:
+        """One frame's landmarks (after MediaPipe): collect while signing, queue a finished stretch."""
+        row = to_pipeline_rows(np.asarray(landmarks, np.float32))[:, :3]
+        self.signing = bool(in_signing_space(row[None])[0])
+        if self.signing:
+            self._last_sign = t
+        if self._last_sign is None:
+            return
+        self._frames.append(row)
+        self._times.append(t)
+        if t - self._last_sign > self.cfg.gap_s:  # the hands came down: the example is complete
+            data, times = np.stack(self._frames), np.asarray(self._times)
+            self._frames, self._times, self._last_sign = [], [], None
+            span = sign_span(data, times, self.cfg)
+            keep = in_signing_space(data[span])
+            if (
+                keep.sum() >= self.cfg.min_hand_frames
+                and times[span][-1] - times[span][0] >= self.cfg.min_sign_s
+            ):
+                try:
+                    self.examples.put_nowait((data[span], times[span] - times[span][0]))
+                except queue.Full:
+                    pass  # the page has not taken the last ones yet
+
+    def drain(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        out = []
+        while True:
+            try:
+                out.append(self.examples.get_nowait())
+            except queue.Empty:
+                return out
+
+    def close(self) -> None:
+        with self._lock:
+            if self.extractor is not None:
+                self.extractor.close()
+                self.extractor = None

@@ -1,6 +1,7 @@
 """The hierarchical transformer for isolated signs (after the seeds' HiT).
 
-    x (b, t, 87, 2) -> GroupEmbedding (lips, left hand, right hand, pose; learned 'missing' vectors)
+    x (b, t, 87, 2), hands (b, t, 2, 32)
+                    -> GroupEmbedding (lips, left hand, right hand, pose; learned 'missing' vectors)
                     -> CrossModalAttention (hand <-> hand, lips <-> pose)
                     -> PatchEmbedding (fuse groups, temporal patches of `patch` frames)
                     -> local blocks (windowed attention) -> TemporalConv -> global blocks
@@ -17,11 +18,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .errors import ConfigError
 from .features import DEFAULT_LENGTH, N_GROUPS
-from .landmarks import MODEL_GROUP_NAMES, MODEL_GROUPS
+from .handshape import N_HAND_FEATURES
+from .landmarks import MODEL_GROUP_NAMES, MODEL_GROUPS, N_MODEL_POINTS
 from .layers import (
     Attention,
     Residual,
@@ -37,6 +40,7 @@ from .layers import (
 @dataclass
 class ModelConfig:
     num_classes: int = 251
+    arch: str = "transformer"  # transformer (this file) | conv (convnet.InvariantConvNet)
     length: int = DEFAULT_LENGTH  # input frames
     patch: int = 2  # frames per token
     group_dim: int = 96
@@ -51,6 +55,13 @@ class ModelConfig:
     drop_path: float = 0.1
     head_dim: int = 384
     pool_scales: tuple[int, ...] = (1, 2, 4, 8)
+    # What the model reads. Lips and the hands' 2D points differ with the person and the camera (the
+    # hands' 3D shape features and wrist positions do much less): a model for new signers can leave
+    # them out (measured in bench/bench_cross_signer.py).
+    lips: bool = True
+    hand_points: bool = True
+    head: str = "linear"  # linear | cosine (a class is a direction: closer to nearest-prototype)
+    cosine_scale: float = 16.0
 
     def __post_init__(self) -> None:
         self.pool_scales = tuple(self.pool_scales)
@@ -60,6 +71,10 @@ class ModelConfig:
             raise ConfigError("dim must be divisible by num_heads, group_dim by 2")
         if self.num_classes < 2:
             raise ConfigError("a classifier needs at least 2 classes")
+        if self.arch not in ("transformer", "conv"):
+            raise ConfigError(f"arch must be transformer or conv, got {self.arch!r}")
+        if self.head not in ("linear", "cosine"):
+            raise ConfigError(f"head must be linear or cosine, got {self.head!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,35 +88,46 @@ class ModelConfig:
         return cls(**d)
 
 
-PRESETS = {
+PRESETS: dict[str, dict] = {
     "tiny": dict(group_dim=32, dim=64, num_heads=2, local_blocks=1, global_blocks=1, head_dim=128),
     "small": dict(group_dim=64, dim=128, num_heads=4, local_blocks=1, global_blocks=2, head_dim=256),
     "base": {},
     "large": dict(group_dim=128, dim=256, num_heads=8, local_blocks=3, global_blocks=3, head_dim=512),
+    # the small network over signer-invariant features only (convnet.py): the default model's
+    "conv": dict(arch="conv", dim=256, global_blocks=2, conv_kernel=3, lips=False, hand_points=False),
 }
 
 
 class GroupEmbedding(nn.Module):
-    """Separate embedding per landmark group, with a learned vector where the group is missing."""
+    """Separate embedding per landmark group, with a learned vector where the group is missing.
+    A hand's embedding reads its points and its 3D shape features (handshape) together."""
+
+    HAND_SLOT = {"left_hand": 0, "right_hand": 1}  # which row of `hands` belongs to a group
 
     def __init__(self, group_dim: int) -> None:
         super().__init__()
         self.slices = [MODEL_GROUPS[name] for name in MODEL_GROUP_NAMES]
+        self.shape_slot = [self.HAND_SLOT.get(name) for name in MODEL_GROUP_NAMES]
         self.embed = nn.ModuleList(
             nn.Sequential(
-                nn.Linear((s.stop - s.start) * 2, group_dim, bias=False),
+                nn.Linear(
+                    (s.stop - s.start) * 2 + (N_HAND_FEATURES if k is not None else 0), group_dim, bias=False
+                ),  # fmt: skip
                 nn.GELU(),
                 nn.Linear(group_dim, group_dim, bias=False),
             )
-            for s in self.slices
+            for s, k in zip(self.slices, self.shape_slot)
         )
         self.missing = nn.Parameter(torch.zeros(len(self.slices), group_dim))
 
-    def forward(self, x: torch.Tensor, groups: torch.Tensor) -> list[torch.Tensor]:
+    def forward(self, x: torch.Tensor, hands: torch.Tensor, groups: torch.Tensor) -> list[torch.Tensor]:
         b, t = x.shape[:2]
         out = []
-        for g, (s, embed) in enumerate(zip(self.slices, self.embed)):
-            e = embed(x[:, :, s].reshape(b, t, -1))  # b t d
+        for g, (s, k, embed) in enumerate(zip(self.slices, self.shape_slot, self.embed)):
+            inputs = x[:, :, s].reshape(b, t, -1)
+            if k is not None:
+                inputs = torch.cat([inputs, hands[:, :, k]], dim=-1)
+            e = embed(inputs)  # b t d
             out.append(torch.where(groups[..., g : g + 1], e, self.missing[g]))
         return out
 
@@ -190,6 +216,19 @@ class MultiScalePooling(nn.Module):
         return torch.cat([mean, maxed, attended, self._adaptive(x, mask)], dim=-1)
 
 
+class CosineLinear(nn.Module):
+    """Logits as scaled cosines between the input and one learned direction per class
+    (https://arxiv.org/abs/1704.06369): a class's score depends on the angle, not on the length."""
+
+    def __init__(self, in_dim: int, num_classes: int, scale: float) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(num_classes, in_dim) * 0.02)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * F.normalize(x, dim=-1) @ F.normalize(self.weight, dim=-1).T
+
+
 class ClassifierHead(nn.Module):
     """Head over pooled final features plus intermediate-layer features; auxiliary classifiers on
     the intermediate layers; a confidence estimate (probability that the prediction is right).
@@ -197,8 +236,21 @@ class ClassifierHead(nn.Module):
     The features the head reads (pooled and projected, joined with the intermediate ones) are
     returned as the clip's ``embedding`` for nearest-neighbour and prototype methods."""
 
-    def __init__(self, pooled_dim: int, dim: int, head_dim: int, num_classes: int, drop: float) -> None:
+    def __init__(
+        self,
+        pooled_dim: int,
+        dim: int,
+        head_dim: int,
+        num_classes: int,
+        drop: float,
+        cosine_scale: float | None = None,  # None: a linear output layer
+    ) -> None:
         super().__init__()
+        out = (
+            nn.Linear(head_dim, num_classes)
+            if cosine_scale is None
+            else CosineLinear(head_dim, num_classes, cosine_scale)
+        )
         self.pool_proj = nn.Sequential(nn.LayerNorm(pooled_dim), nn.Linear(pooled_dim, head_dim), nn.GELU())
         self.head = nn.Sequential(
             nn.LayerNorm(head_dim + 2 * dim),
@@ -206,7 +258,7 @@ class ClassifierHead(nn.Module):
             nn.Linear(head_dim + 2 * dim, head_dim),
             nn.GELU(),
             nn.Dropout(drop),
-            nn.Linear(head_dim, num_classes),
+            out,
         )
         self.aux = nn.ModuleList(
             nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, num_classes)) for _ in range(2)
@@ -224,7 +276,10 @@ class ClassifierHead(nn.Module):
 
 
 class SignTransformer(nn.Module):
-    """The whole model: (x, mask, groups, positions) -> logits, aux_logits, confidence, embedding."""
+    """The whole model: (x, hands, mask, groups, positions) -> logits, aux_logits, confidence, embedding."""
+
+    point_mask: torch.Tensor  # (p, 1): 1 for the points the model reads
+    group_mask: torch.Tensor  # (4,): the groups the model reads
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -244,7 +299,17 @@ class SignTransformer(nn.Module):
         )
         self.norm = RMSNorm(c.dim)
         self.pool = MultiScalePooling(c.dim, c.pool_scales)
-        self.classifier = ClassifierHead(self.pool.out_dim, c.dim, c.head_dim, c.num_classes, c.drop)
+        self.classifier = ClassifierHead(self.pool.out_dim, c.dim, c.head_dim, c.num_classes, c.drop,
+                                         c.cosine_scale if c.head == "cosine" else None)  # fmt: skip
+        keep = torch.ones(N_MODEL_POINTS, 1)
+        for hand in ("left_hand", "right_hand"):
+            if not c.hand_points:  # the wrist stays: where the hand is
+                keep[MODEL_GROUPS[hand].start + 1 : MODEL_GROUPS[hand].stop] = 0.0
+        if not c.lips:
+            keep[MODEL_GROUPS["lips"]] = 0.0
+        self.register_buffer("point_mask", keep, persistent=False)  # b t p 2 * (p 1)
+        read = torch.tensor([c.lips or name != "lips" for name in MODEL_GROUP_NAMES])
+        self.register_buffer("group_mask", read, persistent=False)
         self.apply(self._init)
 
     @staticmethod
@@ -257,15 +322,17 @@ class SignTransformer(nn.Module):
     def forward(
         self,
         x: torch.Tensor,  # b t p 2
+        hands: torch.Tensor,  # b t 2 f (handshape features of the left and right hand)
         mask: torch.Tensor,  # b t bool
         groups: torch.Tensor,  # b t 4 bool
         positions: torch.Tensor,  # b t float
     ) -> dict[str, torch.Tensor]:
         c = self.config
-        x = x * mask[..., None, None]  # padding content never matters
-        groups = groups & mask[..., None]
+        x = x * mask[..., None, None] * self.point_mask  # padding (and what is not read) never matters
+        hands = hands * mask[..., None, None]
+        groups = groups & mask[..., None] & self.group_mask
         frame_rot = rotary(positions, c.group_dim // 2)
-        streams = self.cross(self.embedding(x, groups), key_mask(mask), frame_rot)
+        streams = self.cross(self.embedding(x, hands, groups), key_mask(mask), frame_rot)
         h, tok_mask, tok_pos = self.patch(streams, mask, positions)  # b n d
         rot = rotary(tok_pos, c.dim // c.num_heads)
         local = band_mask(tok_mask, c.local_window)
@@ -286,5 +353,10 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def build_model(config: ModelConfig) -> SignTransformer:
+def build_model(config: ModelConfig) -> nn.Module:
+    """The network a config describes: the transformer, or the invariant conv net."""
+    if config.arch == "conv":
+        from .convnet import InvariantConvNet
+
+        return InvariantConvNet(config)
     return SignTransformer(config)

@@ -14,22 +14,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 
 from .data import UNKNOWN_LABEL, unknown_index
 from .features import Features, preprocess
-from .model import SignTransformer
 
 
 def to_tensors(
     feats: Features, sl=slice(None), device: str | torch.device = "cpu"
 ) -> tuple[torch.Tensor, ...]:
-    """(x, mask, groups, positions) of the rows `sl` of stacked Features (``np.newaxis`` batches one)."""
-    return (
-        torch.as_tensor(feats.x[sl], device=device),
-        torch.as_tensor(feats.mask[sl], device=device),
-        torch.as_tensor(feats.groups[sl], device=device),
-        torch.as_tensor(feats.positions[sl], device=device),
-    )
+    """The model's inputs (Features.model_inputs) of the rows `sl` of stacked Features
+    (``np.newaxis`` makes a batch of one)."""
+    return tuple(torch.as_tensor(a[sl], device=device) for a in feats.model_inputs())
 
 
 def probabilities(out: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -49,7 +45,7 @@ class Predictions:
 
 @torch.no_grad()
 def predict_features(
-    model: SignTransformer,
+    model: nn.Module,
     feats: Features,
     batch_size: int = 256,
     device: str | torch.device = "cpu",
@@ -65,7 +61,7 @@ def predict_features(
         if embed:
             emb.append(out["embedding"].float().cpu().numpy())
     if not probs:
-        n_classes = model.config.num_classes
+        n_classes = int(model.config.num_classes)  # type: ignore[union-attr, arg-type]
         return Predictions(np.zeros((0, n_classes), np.float32), np.zeros(0, np.float32),
                            np.zeros((0, 0), np.float32) if embed else None)  # fmt: skip
     return Predictions(np.concatenate(probs), np.concatenate(conf), np.concatenate(emb) if embed else None)
@@ -73,12 +69,12 @@ def predict_features(
 
 @torch.no_grad()
 def predict_loader(model: torch.nn.Module, loader, device, autocast=contextlib.nullcontext):
-    """Targets (N,) and class probabilities (N, C) over a loader of (x, mask, groups, positions, y)."""
+    """Targets (N,) and class probabilities (N, C) over a loader of (*model inputs, y) batches."""
     model.eval()
     ys, probs = [], []
-    for x, mask, groups, pos, y in loader:
+    for *inputs, y in loader:
         with autocast():
-            out = model(x.to(device), mask.to(device), groups.to(device), pos.to(device))
+            out = model(*(a.to(device) for a in inputs))
         probs.append(probabilities(out).cpu().numpy())
         ys.append(y.numpy())
     y = np.concatenate(ys) if ys else np.zeros(0, np.int64)
@@ -122,6 +118,7 @@ class Guess:
     probability: float
     accepted: bool
     top5: list[tuple[str, float]] = field(default_factory=list)
+    personal: bool = False  # a word of the person's own library (matcher.PersonalClassifier)
 
 
 class Classifier:

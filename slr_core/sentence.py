@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import settings
+from .glosses import compose as compose_glosses
 
 PROMPT = (
     "Here are a sequence of words obtained from a sign language recognition model. Take this sequence "
@@ -31,22 +32,6 @@ PROMPT = (
 MAX_KEYWORDS = 50  # the most recent ones are used; FLAN-T5 reads 512 tokens at most
 MAX_WORD_CHARS = 40
 MAX_NEW_TOKENS = 40  # a sentence; generation stops earlier at the end-of-sentence token
-
-# Kaggle asl-signs labels that are compounds or glosses of everyday words.
-_WORD_FORMS = {
-    "thankyou": "thank you",
-    "callonphone": "call on the phone",
-    "glasswindow": "glass window",
-    "frenchfries": "french fries",
-    "icecream": "ice cream",
-    "haveto": "have to",
-    "hesheit": "he",
-    "minemy": "my",
-    "weus": "we",
-    "owie": "ouch",
-}
-_GREETINGS = {"hello", "hi", "bye", "goodbye", "thank you", "please", "yes", "no"}
-_QUESTION_WORDS = {"who", "what", "where", "when", "why", "how", "which"}
 
 
 @dataclass
@@ -88,7 +73,8 @@ def clean_keywords(keywords) -> tuple[list[str], str]:
 
 
 class RuleComposer:
-    """A small rule-based composer: word forms, greetings set off, a question mark for questions."""
+    """Rules for the common patterns of sign glosses (``glosses.compose``): articles, verb agreement,
+    tense from time words, questions, negation, pronouns and compound glosses."""
 
     name = "rule-based"
 
@@ -97,18 +83,7 @@ class RuleComposer:
         words, note = clean_keywords(keywords)
         if not words:
             return Sentence("", self.name, "no keywords to translate yet")
-        phrases = [_WORD_FORMS.get(w, w) for w in words]
-        parts: list[str] = []
-        rest: list[str] = []
-        for p in phrases:  # greetings at the start become their own clause: "Hello, ..."
-            if not rest and p.lower() in _GREETINGS:
-                parts.append(p)
-            else:
-                rest.append(p)
-        text = ", ".join(parts + ([" ".join(rest)] if rest else []))
-        text = text[0].upper() + text[1:]
-        end = "?" if phrases[0].lower() in _QUESTION_WORDS or phrases[-1].lower() in _QUESTION_WORDS else "."
-        return Sentence(text + end, self.name, note, time.perf_counter() - t0)
+        return Sentence(compose_glosses(words), self.name, note, time.perf_counter() - t0)
 
 
 class T5Composer:

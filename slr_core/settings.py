@@ -17,6 +17,7 @@ from .errors import ConfigError
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL_NAME = "asl250-popsign-kaggle2"
 DEFAULT_T5_MODEL = "google/flan-t5-small"
+LETTERS_MODEL_NAME = "letters-massey"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ SETTINGS: tuple[Setting, ...] = (
         "the HF cache",
     ),  # fmt: skip
     Setting("SLR_T5_MODEL", "which FLAN-T5 to look for in the Hugging Face cache", f"`{DEFAULT_T5_MODEL}`"),
+    Setting(
+        "SLR_LIBRARY",
+        "the folder of your personal signs (`slr signs`, the My signs page)",
+        "`$XDG_DATA_HOME/slr/library` (`~/.local/share/slr/library`)",
+    ),
     Setting(
         "SLR_TORCH_THREADS",
         "threads for the app's model inference (MediaPipe and the web server need the rest)",
@@ -113,6 +119,20 @@ def ice_servers() -> list[dict]:
             raise ConfigError('SLR_ICE_SERVERS must be a JSON list of objects like {"urls": [...]}')
         return servers
     return [{"urls": [u.strip() for u in value.split(",") if u.strip()]}]
+
+
+def letters_model() -> Path:
+    """The bundled fingerspelling letter model."""
+    return models_dir() / LETTERS_MODEL_NAME
+
+
+def library_dir() -> Path:
+    """The personal-signs library folder: a per-user data folder unless set."""
+    value = raw("SLR_LIBRARY")
+    if value:
+        return Path(value).expanduser().resolve()
+    data_home = os.environ.get("XDG_DATA_HOME", "").strip()
+    return (Path(data_home) if data_home else Path.home() / ".local" / "share") / "slr" / "library"
 
 
 def t5_path() -> str | None:

@@ -3,15 +3,20 @@
 One Recognizer serves a whole uploaded clip (push every frame, then flush) and the live camera
 (push frames as they arrive, with their timestamps; some are dropped, the rate is uneven).
 
-Segmentation ("activity" mode, the default): a sign is a stretch of frames with a hand in view;
-it ends when no hand has been seen for `gap_s` seconds. The stretch is classified once, as a whole,
+Segmentation ("activity" mode, the default): a sign is a stretch of frames with a hand in the
+signing space (in view, and not lowered below the chest: ``features.in_signing_space``); it ends
+when no such hand has been seen for `gap_s` seconds. The stretch is classified once, as a whole,
 with the shared preprocessing and the model, and becomes an event if the model accepts it (a sign,
 not `_unknown`, with probability at least the threshold). A stretch longer than `max_sign_s`
 (signs strung together without lowering the hands) is cut into sliding windows, and each run of
 windows that agree on a sign gives one event. "window" mode classifies sliding windows online
 instead and emits a sign once `min_votes` windows in a row agree. bench/bench_streaming.py
-measures both on joined real sequences. ``recognize_clip`` runs a whole video file through it (the
-Upload page and ``slr predict``).
+measures both on joined real sequences.
+
+A whole clip (``recognize``, ``recognize_clip``: the Upload page and ``slr predict``) is segmented
+knowing all of it: the same stretches, but a burst of hands too short to be a sign joins a
+neighbouring stretch less than `merge_gap_s` away, and a clip with hands but no stretch long enough
+is read whole (as ``slr eval`` reads a sequence).
 
 A sign is emitted once per performance: a run of windows agreeing on a label gives one event.
 """
@@ -26,8 +31,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError
+from .features import in_signing_space
 from .keypoints import Keypoints
-from .landmarks import N_PIPELINE_ROWS, PIPELINE_HAND_ROWS, to_pipeline_rows
+from .landmarks import N_PIPELINE_ROWS, to_pipeline_rows
 from .predict import Classifier, Guess
 
 
@@ -43,6 +49,7 @@ class StreamConfig:
     min_votes: int = 2  # windows in a row that must agree (window mode)
     threshold: float | None = None  # None: the model's own, chosen on validation data
     buffer_s: float = 12.0  # the longest stretch kept in memory
+    merge_gap_s: float = 0.6  # whole clips: a too-short burst joins a stretch this close
 
     def __post_init__(self) -> None:
         if self.mode not in ("activity", "window"):
@@ -57,6 +64,8 @@ class SignEvent:
     start: float  # seconds, first frame of the sign
     end: float  # seconds, last frame of the sign
     emitted_at: float = 0.0  # stream time when the recogniser emitted it
+    personal: bool = False  # recognised from the person's own examples (a library word)
+    spelled: bool = False  # fingerspelled, letter by letter (spelling.Speller)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -65,7 +74,8 @@ class SignEvent:
 
     def line(self) -> str:
         top = ", ".join(f"{n} {p:.2f}" for n, p in self.top5)
-        return f"{self.start:6.2f}-{self.end:6.2f}s  {self.label:16s} {self.confidence:.2f}   top-5: {top}"
+        mark = " (personal)" if self.personal else ""
+        return f"{self.start:6.2f}-{self.end:6.2f}s  {self.label + mark:16s} {self.confidence:.2f}   top-5: {top}"
 
 
 @dataclass
@@ -95,7 +105,7 @@ class _Run:
 
     def event(self, now: float) -> list[SignEvent]:
         g = self.best
-        return [SignEvent(g.label, g.probability, g.top5, self.start, self.end, now)]
+        return [SignEvent(g.label, g.probability, g.top5, self.start, self.end, now, g.personal)]
 
 
 class Recognizer:
@@ -140,8 +150,8 @@ class Recognizer:
                 return events
         if self._last_hand_t is not None and t - self._last_hand_t > self.cfg.gap_s:
             events += self._end_segment(t)  # the hands have been gone long enough (or time jumped)
-        row = to_pipeline_rows(np.asarray(landmarks, dtype=np.float32))[:, :2]  # x, y are all it needs
-        hand = bool(np.isfinite(row[PIPELINE_HAND_ROWS, 0]).any())
+        row = to_pipeline_rows(np.asarray(landmarks, dtype=np.float32))[:, :3]  # x, y, z
+        hand = bool(in_signing_space(row[None])[0])
         self._last_t = t
         if hand:
             if self._seg_start is None:
@@ -168,7 +178,7 @@ class Recognizer:
 
     def _segment_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self._frames:
-            return np.zeros((0, N_PIPELINE_ROWS, 2), np.float32), np.zeros(0), np.zeros(0, bool)
+            return np.zeros((0, N_PIPELINE_ROWS, 3), np.float32), np.zeros(0), np.zeros(0, bool)
         return np.stack(self._frames), np.asarray(self._times), np.asarray(self._hands)
 
     def _end_segment(self, now: float) -> list[SignEvent]:
@@ -201,7 +211,7 @@ class Recognizer:
         g = self._guess(data, times)
         if g is None or not g.accepted:
             return []
-        return [SignEvent(g.label, g.probability, g.top5, float(times[0]), float(times[-1]), now)]
+        return [SignEvent(g.label, g.probability, g.top5, float(times[0]), float(times[-1]), now, g.personal)]
 
     def _windows_over(self, data, times, now) -> list[SignEvent]:
         """Offline: slide windows over a long stretch; each run of agreeing windows is one sign."""
@@ -244,13 +254,73 @@ class Recognizer:
         return events
 
 
-def recognize(kp: Keypoints, classifier: Classifier, config: StreamConfig | None = None) -> list[SignEvent]:
-    """Offline: every frame of a clip through a Recognizer, in order."""
+def recognize(
+    kp: Keypoints | tuple[np.ndarray, np.ndarray], classifier: Classifier, config: StreamConfig | None = None
+) -> list[SignEvent]:
+    """Offline: the signs of a whole clip (Keypoints, or (data, times) in either layout).
+
+    Window mode runs the live recogniser over the frames; activity mode segments knowing the
+    whole clip (see the module's docstring) and classifies each stretch as the live one does."""
+    data, times = (kp.data, kp.times) if isinstance(kp, Keypoints) else kp
+    rows = to_pipeline_rows(np.asarray(data, dtype=np.float32))[:, :, :3]
+    times = np.asarray(times, dtype=np.float64)
     rec = Recognizer(classifier, config)
+    if rec.cfg.mode == "window":
+        events = []
+        for frame, t in zip(rows, times):
+            events += rec.push(frame, float(t))
+        return events + rec.flush()
     events = []
-    for frame, t in zip(kp.data, kp.times):
-        events += rec.push(frame, float(t))
-    return events + rec.flush()
+    now = float(times[-1]) if len(times) else 0.0
+    for i, j in clip_stretches(in_signing_space(rows), times, rec.cfg):
+        if times[j] - times[i] <= rec.cfg.max_sign_s:
+            events += rec._whole(rows[i : j + 1], times[i : j + 1], now)
+        else:
+            events += rec._windows_over(rows[i : j + 1], times[i : j + 1], now)
+    return events
+
+
+def sign_span(data: np.ndarray, times: np.ndarray, config: StreamConfig | None = None) -> slice:
+    """The frames of the one sign in a recording of one sign (the longest stretch of signing, as a
+    whole clip is segmented); all frames when nothing looks like signing."""
+    rows = to_pipeline_rows(np.asarray(data, dtype=np.float32))
+    spans = clip_stretches(in_signing_space(rows), np.asarray(times, np.float64), config or StreamConfig())
+    if not spans:
+        return slice(0, len(rows))
+    i, j = max(spans, key=lambda s: times[s[1]] - times[s[0]])
+    return slice(i, j + 1)
+
+
+def clip_stretches(signing: np.ndarray, times: np.ndarray, cfg: StreamConfig) -> list[tuple[int, int]]:
+    """(first, last) frame of each stretch of signing in a whole clip: hands apart by at most gap_s;
+    too-short bursts merged into a neighbour closer than merge_gap_s, else dropped; the whole span
+    of hands when nothing else is left."""
+    idx = np.flatnonzero(signing)
+    if not len(idx):
+        return []
+    breaks = np.flatnonzero(np.diff(times[idx]) > cfg.gap_s)
+    runs = [[int(r[0]), int(r[-1])] for r in np.split(idx, breaks + 1)]
+
+    def short(r: list[int]) -> bool:
+        n = int(signing[r[0] : r[1] + 1].sum())
+        return times[r[1]] - times[r[0]] < cfg.min_sign_s or n < cfg.min_hand_frames
+
+    merged = True
+    while merged and len(runs) > 1:
+        merged = False
+        for k, r in enumerate(runs):
+            if not short(r):
+                continue
+            gaps = [(times[r[0]] - times[runs[k - 1][1]], k - 1) if k > 0 else (np.inf, -1),
+                    (times[runs[k + 1][0]] - times[r[1]], k + 1) if k + 1 < len(runs) else (np.inf, -1)]  # fmt: skip
+            gap, other = min(gaps)
+            if gap <= cfg.merge_gap_s:
+                a, b = sorted((k, other))
+                runs[a : b + 1] = [[runs[a][0], runs[b][1]]]
+                merged = True
+                break
+    kept = [(a, b) for a, b in runs if not short([a, b])]
+    return kept or [(int(idx[0]), int(idx[-1]))]
 
 
 @dataclass

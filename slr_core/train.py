@@ -243,17 +243,19 @@ def make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Adam
 
 def mixup(batch, num_classes: int, cfg: TrainConfig, rng: np.random.Generator):
     """MixUp (https://arxiv.org/abs/1710.09412) on preprocessed batches; returns soft targets."""
-    x, mask, groups, pos, y = batch
+    x, hands, mask, groups, pos, y = batch
     target = F.one_hot(y, num_classes).float()
     if cfg.mixup_prob <= 0 or rng.random() >= cfg.mixup_prob:
-        return (x, mask, groups, pos), target
+        return (x, hands, mask, groups, pos), target
     lam = float(rng.beta(cfg.mixup_alpha, cfg.mixup_alpha))
     lam = max(lam, 1 - lam)  # the first sample stays the main one
     perm = torch.from_numpy(rng.permutation(len(y))).to(y.device)
     x = lam * x + (1 - lam) * x[perm]
+    hands = lam * hands + (1 - lam) * hands[perm]
     both = mask & mask[perm]
     pos = torch.where(both, lam * pos + (1 - lam) * pos[perm], torch.where(mask, pos, pos[perm]))
-    return (x, mask | mask[perm], groups | groups[perm], pos), lam * target + (1 - lam) * target[perm]
+    inputs = (x, hands, mask | mask[perm], groups | groups[perm], pos)
+    return inputs, lam * target + (1 - lam) * target[perm]
 
 
 class _StopFlag:

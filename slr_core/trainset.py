@@ -171,7 +171,7 @@ class EpochSampler(Sampler):
 
 
 class SequenceSet(TorchDataset):
-    """dataset[(i, seed)] -> (x, mask, groups, positions, target), augmented when `augment` is set."""
+    """dataset[(i, seed)] -> (*model inputs, target), augmented when `augment` is set."""
 
     def __init__(
         self,
@@ -195,10 +195,4 @@ class SequenceSet(TorchDataset):
             f = preprocess(a, t, self.length)
         if f is None or f.empty:  # augmentation may drop every hand: use the clip as it is
             f = preprocess(data, times, self.length)
-        return (
-            torch.from_numpy(f.x),
-            torch.from_numpy(f.mask),
-            torch.from_numpy(f.groups),
-            torch.from_numpy(f.positions),
-            torch.tensor(self.split.targets[i]),
-        )
+        return (*(torch.from_numpy(a) for a in f.model_inputs()), torch.tensor(self.split.targets[i]))

@@ -95,11 +95,56 @@ def _classifier(path: str, mtime: float):
     return Classifier(_load(path, mtime))
 
 
+@st.cache_resource(show_spinner="Reading your personal signs ...", max_entries=4)
+def _personal(path: str, mtime: float, library_file: str, library_mtime: float):
+    from .library import Library
+    from .matcher import PersonalClassifier
+
+    # NOTE: shared by the sessions and webcam threads of this library version; guesses hold no state.
+    return PersonalClassifier(_load(path, mtime), Library.open(library_file))
+
+
+def library_file() -> Path:
+    from .library import FILE
+
+    return settings.library_dir() / FILE
+
+
 def classifier():
+    """The active model, with the person's library when it has examples (a PersonalClassifier)."""
     loaded = active_model()
     if loaded is None:
         return None
-    return _classifier(str(loaded.path), (Path(loaded.path) / WEIGHTS).stat().st_mtime)
+    mtime = (Path(loaded.path) / WEIGHTS).stat().st_mtime
+    lib = library_file()
+    if lib.is_file():
+        from .library import LibraryError
+
+        try:
+            return _personal(str(loaded.path), mtime, str(lib), lib.stat().st_mtime)
+        except LibraryError as exc:
+            st.warning(f"Your personal signs cannot be used: {exc}")
+    return _classifier(str(loaded.path), mtime)
+
+
+@st.cache_resource(show_spinner="Loading the letter model ...")
+def _letters(path: str, mtime: float):
+    from .letters import LetterModel
+
+    return LetterModel.load(path)
+
+
+def letter_model():
+    """The fingerspelling letter model, or None (with a message) when it cannot load."""
+    from .letters import WEIGHTS as LETTER_WEIGHTS
+    from .letters import LetterError
+
+    folder = settings.letters_model()
+    try:
+        return _letters(str(folder), (folder / LETTER_WEIGHTS).stat().st_mtime)
+    except (OSError, LetterError) as exc:
+        st.warning(f"Fingerspelling is not available: {exc}")
+        return None
 
 
 @st.cache_resource(show_spinner="Loading the sentence composer ...")

@@ -22,6 +22,7 @@ def app_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SLR_DATA_DIRS", str(DATA))
     monkeypatch.delenv("SLR_T5_PATH", raising=False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setenv("SLR_LIBRARY", str(tmp_path / "library"))
     return tmp_path
 
 
@@ -186,3 +187,24 @@ def test_train_a_run_then_use_its_model(app_env):
     assert Path(at.session_state["active_model"]) == run_dir / "model"
     at.switch_page(str(REPO / "app.py")).run()
     assert not at.exception and "**apptest-run**" in texts(at)
+
+
+@needs_shared
+@pytest.mark.slow
+def test_my_signs_then_the_upload_page_knows_the_word(app_env):
+    at = app("pages/6_My_signs.py")
+    assert "No personal signs yet" in texts(at)
+    at.text_input(key="new_word").input("grandpa").run()
+    clip = popsign_clip("cat").read_bytes()  # any real clip of one sign: here it becomes "grandpa"
+    at.file_uploader[0].upload("me.mp4", clip, "video/mp4").run()
+    at.button[[b.label for b in at.button].index("Cut out the signs")].click().run()
+    assert not at.exception and "Review 1 example" in texts(at) and at.image
+    at.button[[b.label for b in at.button].index("Save the kept examples")].click().run()
+    assert "grandpa" in at.dataframe[0].value["word"].tolist()
+    up = app("pages/2_Upload_clip.py")
+    up.file_uploader[0].upload("again.mp4", clip, "video/mp4").run()
+    assert not up.exception
+    assert list(up.dataframe[0].value["sign"]) == ["grandpa (personal)"]
+    mine = app("pages/6_My_signs.py")
+    mine.button[[b.label for b in mine.button].index("Delete this word")].click().run()
+    assert "No personal signs yet" in texts(mine)

@@ -73,7 +73,7 @@ def test_truncated_and_foreign_files(saved, tmp_path):
     with pytest.raises(CheckpointError, match="damaged or truncated"):
         load_model(tmp_path / "cut.safetensors")
     save_file({"w": torch.zeros(2)}, str(tmp_path / "plain.safetensors"))
-    with pytest.raises(CheckpointError, match="not an slr checkpoint"):
+    with pytest.raises(CheckpointError, match="but not a checkpoint"):
         load_model(tmp_path / "plain.safetensors")
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_model(tmp_path / "nowhere")

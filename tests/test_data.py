@@ -102,7 +102,7 @@ def test_cache_roundtrip_and_load_time(tmp_path):
     for i in (0, 17, 517):
         data, times = again.get(i)
         kp = ds.keypoints(int(again.keep[i]))
-        expect = kp.data[:, PIPELINE_ROWS, :2]
+        expect = kp.data[:, PIPELINE_ROWS, :3]
         assert data.shape == expect.shape
         assert np.array_equal(data, expect, equal_nan=True) and np.array_equal(times, kp.times)
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from slr_core import landmarks as L
-from slr_core.features import DEFAULT_LENGTH, preprocess, preprocess_batch
+from slr_core.features import DEFAULT_LENGTH, LOW_HAND_Y, preprocess, preprocess_batch
+from slr_core.handshape import N_HAND_FEATURES
 from slr_core.keypoints import Keypoints
 
 from .conftest import SUBSET, needs_shared
@@ -36,13 +37,15 @@ def test_fixed_shape_no_nan_and_mask(subset_sequences):
     for kp in subset_sequences:
         f = preprocess(kp)
         assert f.x.shape == (DEFAULT_LENGTH, 87, 2) and f.x.dtype == np.float32
+        assert f.hands.shape == (DEFAULT_LENGTH, 2, N_HAND_FEATURES) and f.hands.dtype == np.float32
         assert f.mask.shape == (DEFAULT_LENGTH,) and f.groups.shape == (DEFAULT_LENGTH, 4)
-        assert np.isfinite(f.x).all() and np.isfinite(f.positions).all()
+        assert np.isfinite(f.x).all() and np.isfinite(f.positions).all() and np.isfinite(f.hands).all()
         n = int(f.mask.sum())
         assert n > 0 and f.mask[:n].all() and not f.mask[n:].any()  # frames first, then padding
-        assert (f.x[~f.mask] == 0).all() and not f.groups[~f.mask].any()
+        assert (f.x[~f.mask] == 0).all() and not f.groups[~f.mask].any() and (f.hands[~f.mask] == 0).all()
+        assert (f.hands[f.mask][~f.groups[f.mask][:, 2], 1] == 0).all()  # no right hand, no shape
         assert (np.diff(f.positions[f.mask]) >= 0).all()
-        assert f.n_frames == kp.hands_present().sum()
+        assert 0 < f.n_frames <= kp.hands_present().sum()  # hands below the signing space are left out
         assert f.groups[f.mask][:, 2].mean() > 0.5  # the canonical dominant (right) hand is there
 
 
@@ -55,6 +58,7 @@ def test_left_dominant_signing_is_mirrored_to_the_canonical_side(subset_sequence
         f, g = preprocess(kp), preprocess(mirror(kp))
         assert bool(f.mirrored) != bool(g.mirrored)
         np.testing.assert_allclose(f.x, g.x, atol=1e-5)
+        np.testing.assert_allclose(f.hands, g.hands, atol=1e-4)  # a shape is a shape with either hand
         assert np.array_equal(f.mask, g.mask) and np.array_equal(f.groups, g.groups)
 
 
@@ -66,6 +70,7 @@ def test_batch_equals_one_by_one(subset_sequences):
     for i, kp in enumerate(seqs):
         f = preprocess(kp)
         assert np.array_equal(batch.x[i], f.x) and np.array_equal(batch.mask[i], f.mask)
+        assert np.array_equal(batch.hands[i], f.hands)
         assert np.array_equal(batch.groups[i], f.groups) and np.array_equal(batch.positions[i], f.positions)
     assert preprocess_batch([]).x.shape == (0, DEFAULT_LENGTH, 87, 2)
 
@@ -78,6 +83,7 @@ def test_layouts_and_containers_give_the_same_tensors(subset_sequences):
     c = preprocess(kp.data, kp.times)
     for other in (b, c):
         assert np.array_equal(a.x, other.x) and np.array_equal(a.positions, other.positions)
+        assert np.array_equal(a.hands, other.hands)
 
 
 @needs_shared
@@ -86,10 +92,14 @@ def test_camera_distance_and_position_do_not_matter(subset_sequences):
         moved = kp.data.copy()
         moved[..., 0] = 0.3 + 0.6 * (moved[..., 0] - 0.5)  # the signer further away, off to one side
         moved[..., 1] = 0.45 + 0.6 * (moved[..., 1] - 0.5)
-        np.testing.assert_allclose(preprocess(kp).x, preprocess(moved, kp.times).x, atol=1e-4)
+        moved[..., 2] *= 0.6  # MediaPipe's depth has the scale of x
+        f = preprocess(kp)
+        np.testing.assert_allclose(f.x, preprocess(moved, kp.times).x, atol=1e-4)
+        np.testing.assert_allclose(f.hands, preprocess(moved, kp.times).hands, atol=1e-3)
         stretched = kp.data.copy()
-        stretched[..., 0] *= 16 / 9  # the same scene through another aspect ratio
-        np.testing.assert_allclose(preprocess(kp).x, preprocess(stretched, kp.times).x, atol=1e-4)
+        stretched[..., [0, 2]] *= 16 / 9  # the same scene through another aspect ratio
+        np.testing.assert_allclose(f.x, preprocess(stretched, kp.times).x, atol=1e-4)
+        np.testing.assert_allclose(f.hands, preprocess(stretched, kp.times).hands, atol=1e-3)
 
 
 def _synthetic(t: int, hands: bool = True) -> np.ndarray:
@@ -124,6 +134,17 @@ def test_frames_without_hands_are_dropped_and_no_hands_is_empty():
     empty = preprocess(_synthetic(30, hands=False))
     assert empty.empty and not empty.mask.any() and np.isfinite(empty.x).all()
     assert preprocess(np.zeros((0, L.N_ROWS, 3), np.float32)).empty
+
+
+def test_hands_below_the_signing_space_are_left_out():
+    data = _synthetic(30)  # shoulders at y 0.8, lips about 0.5: a body unit of 0.3
+    data[:10, L.RIGHT_HAND.rows, 1] += 1.0  # the hand on its way up, below the chest
+    assert (data[:10, L.RIGHT_HAND.start, 1] > 0.8 + LOW_HAND_Y * 0.3).all()
+    f = preprocess(data)
+    assert f.n_frames == 20
+    everything_low = _synthetic(30)
+    everything_low[:, L.RIGHT_HAND.rows, 1] += 1.0  # a sign made low: kept rather than nothing
+    assert preprocess(everything_low).n_frames == 30
 
 
 def test_uneven_frame_times_become_positions():

@@ -3,6 +3,7 @@
 import pytest
 import torch
 
+from slr_core.handshape import N_HAND_FEATURES
 from slr_core.model import PRESETS, ModelConfig, build_model, count_parameters
 
 
@@ -13,12 +14,13 @@ def tiny(**kw) -> ModelConfig:
 def batch(b=3, t=64, seed=0):
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(b, t, 87, 2, generator=g)
+    hands = torch.randn(b, t, 2, N_HAND_FEATURES, generator=g)
     mask = torch.ones(b, t, dtype=torch.bool)
     mask[1, 40:] = False
     mask[2, 9:] = False
     groups = torch.rand(b, t, 4, generator=g) > 0.2
     pos = torch.arange(t, dtype=torch.float32).expand(b, t).clone()
-    return x, mask, groups, pos
+    return x, hands, mask, groups, pos
 
 
 def test_output_shapes():
@@ -44,14 +46,15 @@ def test_backward_reaches_every_parameter():
 
 def test_padding_never_changes_the_output():
     model = build_model(tiny()).eval()
-    x, mask, groups, pos = batch()
+    x, hands, mask, groups, pos = batch()
     with torch.no_grad():
-        ref = model(x, mask, groups, pos)
-        x2, g2, p2 = x.clone(), groups.clone(), pos.clone()
+        ref = model(x, hands, mask, groups, pos)
+        x2, h2, g2, p2 = x.clone(), hands.clone(), groups.clone(), pos.clone()
         x2[~mask] = torch.randn_like(x2[~mask]) * 100  # garbage in the padding
+        h2[~mask] = torch.randn_like(h2[~mask]) * 100
         g2[~mask] = ~g2[~mask]
         p2[~mask] = 1e4
-        out = model(x2, mask, g2, p2)
+        out = model(x2, h2, mask, g2, p2)
     for key in ("logits", "confidence"):
         torch.testing.assert_close(out[key], ref[key], rtol=0, atol=1e-5)
     for a, b in zip(out["aux_logits"], ref["aux_logits"]):
@@ -60,20 +63,20 @@ def test_padding_never_changes_the_output():
 
 def test_samples_do_not_influence_each_other():
     model = build_model(tiny()).eval()
-    x, mask, groups, pos = batch()
+    x, hands, mask, groups, pos = batch()
     with torch.no_grad():
-        together = model(x, mask, groups, pos)["logits"]
-        alone = torch.cat([model(x[i : i + 1], mask[i : i + 1], groups[i : i + 1], pos[i : i + 1])["logits"]
+        together = model(x, hands, mask, groups, pos)["logits"]
+        alone = torch.cat([model(x[i : i + 1], hands[i : i + 1], mask[i : i + 1], groups[i : i + 1], pos[i : i + 1])["logits"]
                            for i in range(3)])  # fmt: skip
     torch.testing.assert_close(together, alone, rtol=0, atol=1e-5)
 
 
 def test_an_empty_sample_gives_finite_output():
     model = build_model(tiny()).eval()
-    x, mask, groups, pos = batch()
+    x, hands, mask, groups, pos = batch()
     mask[0] = False
     with torch.no_grad():
-        out = model(x, mask, groups, pos)
+        out = model(x, hands, mask, groups, pos)
     assert torch.isfinite(out["logits"]).all()
 
 

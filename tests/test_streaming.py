@@ -125,7 +125,7 @@ def test_training_and_live_paths_give_identical_tensors(tmp_path, hello_keypoint
     (root / SIGN_MAP.name).write_text(SIGN_MAP.read_text())
     ds = load_dataset(root)
     cache = load_or_build_cache(ds, tmp_path / "cache", progress=False)
-    x, mask, groups, pos, _ = SequenceSet([cache], Split([(0, 0)], [0]), 64)[(0, 0)]
+    x, hands, mask, groups, pos, _ = SequenceSet([cache], Split([(0, 0)], [0]), 64)[(0, 0)]
 
     live = Recording(load_model(MODEL))
     rec = Recognizer(live)
@@ -134,6 +134,7 @@ def test_training_and_live_paths_give_identical_tensors(tmp_path, hello_keypoint
     rec.flush()
     f = live.seen[-1]
     assert np.array_equal(f.x, x.numpy()) and np.array_equal(f.mask, mask.numpy())
+    assert np.array_equal(f.hands, hands.numpy())
     assert np.array_equal(f.groups, groups.numpy()) and np.array_equal(f.positions, pos.numpy())
     assert np.array_equal(preprocess(kp).x, f.x)  # and the upload path (whole clip) too
 
@@ -141,3 +142,25 @@ def test_training_and_live_paths_give_identical_tensors(tmp_path, hello_keypoint
 def test_bad_config():
     with pytest.raises(ValueError, match="mode"):
         StreamConfig(mode="magic")
+
+
+def test_whole_clip_stretches():
+    from slr_core.streaming import clip_stretches
+
+    cfg = StreamConfig()  # gap 0.2 s, at least 0.15 s and 4 hand frames, merge within 0.6 s
+    t = np.arange(120) / 30
+
+    def stretches(frames):
+        signing = np.zeros(len(t), bool)
+        signing[list(frames)] = True
+        return clip_stretches(signing, t, cfg)
+
+    assert stretches([]) == []
+    assert stretches(range(10, 30)) == [(10, 29)]
+    # a sign, then a flicker of the hand 0.3 s later: one sign
+    assert stretches([*range(10, 30), 39, 40]) == [(10, 40)]
+    # two signs with the hands down for 1 s between them: two
+    assert stretches([*range(10, 30), *range(60, 80)]) == [(10, 29), (60, 79)]
+    # a flicker far from anything is not a sign, unless it is all the clip has
+    assert stretches([*range(10, 30), 100, 101]) == [(10, 29)]
+    assert stretches([50, 51]) == [(50, 51)]

@@ -1,0 +1,168 @@
+"""Signs from people a model never saw: protocol A, protocol B, the floor, the clip path, and the
+studio clips as clips (slr_core.protocols holds the protocols; this script trains and prints).
+
+* A (one example per sign): the default recipe on the PopSign studio clips alone (plus its words
+  outside the vocabulary as `_unknown`), tested on all 518 asl-signs-subset sequences (14 signers,
+  hello and thankyou), ranks over the 250 signs, per signer. The signers are reported in two
+  halves: design choices were made looking at the first half ("dev": 7 signers) only; the second
+  half ("test": the other 7) was looked at once, at the end.
+* B (the default recipe): the 5 participant-disjoint folds of asl-signs-subset, studio clips always
+  in training: hello/thankyou top-1 on each fold's held-out signers, and at the model's threshold
+  the held-out words outside the vocabulary rejected and the in-vocabulary clips accepted.
+* The floor: nearest neighbour over the same training clips, no training, on the same sequences.
+* The clip path: every sequence through the streaming recogniser (what `slr predict` and the
+  Upload page run), against the classifier on the whole sequence.
+* The studio clips as clips (default model): each alone, three joined, and made to look like a
+  phone recording (a portrait picture around the upper body, selfie-mirrored, 15 and 60 fps, no
+  elbows).
+
+Models are trained into --out (and reused from there when a run finished before). Usage:
+    python bench/bench_cross_signer.py [--parts a,b,floor,clips] [--folds 0,1,2,3,4] [--epochs N]
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from common import DATA, REPO, require_shared
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--recipe", default=str(REPO / "models" / "asl250-popsign-kaggle2" / "train.yaml"))
+parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kaggle2"), help="default model")
+parser.add_argument("--popsign-kp", default=str(REPO / "data" / "popsign-kp"),
+                    help="keypoints of popsign-reference made by slr extract")  # fmt: skip
+parser.add_argument("--out", default=str(REPO / "runs" / "cross-signer"))
+parser.add_argument("--parts", default="floor,a,b,clips")
+parser.add_argument("--folds", default="0,1,2,3,4")
+parser.add_argument("--epochs", type=int, help="override the recipe's epochs (quicker, less accurate)")
+parser.add_argument("--json", help="write every figure here")
+args = parser.parse_args()
+require_shared()
+
+from slr_core.checkpoint import load_model  # noqa: E402
+from slr_core.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
+from slr_core.predict import Classifier  # noqa: E402
+from slr_core.protocols import (  # noqa: E402
+    clip_path,
+    held_out_word,
+    load_sequences,
+    model_probabilities,
+    nearest_neighbour_scores,
+    open_set,
+    sign_ranks,
+)
+from slr_core.train import load_config, train  # noqa: E402
+
+SUBSET = DATA / "asl-signs-subset"
+subset = load_sequences(SUBSET)
+studio = load_sequences(args.popsign_kp)
+studio_signs = [q for q in studio if q.sign != UNKNOWN_LABEL]
+labels = list(load_dataset(SUBSET).sign_map)
+parts = np.array([q.participant for q in subset])
+dev = participant_folds(parts, 2) == 0  # the half looked at while making design choices
+figures: dict = {"subset": {"sequences": len(subset), "signers": len(set(parts.tolist()))}}
+print(f"asl-signs-subset: {len(subset)} sequences, {len(set(parts.tolist()))} signers "
+      f"(dev half {sorted(set(parts[dev].tolist()))}); studio clips: {len(studio_signs)} signs, "
+      f"{len(studio) - len(studio_signs)} words outside the vocabulary")  # fmt: skip
+
+
+def line(name: str, report, where=None) -> str:
+    if where is None:
+        return f"{name}: top-1 {report.top(1):.3f}  top-5 {report.top(5):.3f}  (n={len(report.ranks)})"
+    return (f"{name}: top-1 {report.top(1):.3f} top-5 {report.top(5):.3f} (all {len(report.ranks)}) | "
+            f"dev half {report.top(1, where):.3f} / {report.top(5, where):.3f} | test half "
+            f"{report.top(1, ~where):.3f} / {report.top(5, ~where):.3f}")  # fmt: skip
+
+
+def per_signer(report) -> None:
+    cells = [f"{p}: {v['top1']:.2f}/{v['top5']:.2f}" for p, v in report.per("participant").items()]
+    print("    per signer (top-1/top-5): " + ", ".join(cells))
+    cells = [f"{s}: {v['top1']:.2f}/{v['top5']:.2f} (n={v['n']})" for s, v in report.per("sign").items()]
+    print("    per sign: " + ", ".join(cells))
+
+
+def trained(name: str, overrides: dict) -> Path:
+    """A model of the recipe with overrides, trained into --out/name unless it finished before."""
+    out = Path(args.out) / name
+    status = out / "status.json"
+    if status.exists() and json.loads(status.read_text()).get("state") == "finished":
+        print(f"  (reusing {out})")
+        return out / "model"
+    if out.exists():
+        import shutil
+
+        shutil.rmtree(out)
+    cfg = load_config(args.recipe, dict(overrides, out=str(out), name=name, **({"epochs": args.epochs}
+                                                                              if args.epochs else {})))  # fmt: skip
+    t0 = time.time()
+    train(cfg, progress=False)
+    print(f"  trained {name} in {time.time() - t0:.0f} s")
+    return out / "model"
+
+
+def clip_line(c) -> str:
+    return (f"clip path: one event, the right sign {c.single_right:.3f}; no event {c.none:.3f}; several "
+            f"{c.several:.3f}; one wrong {c.wrong:.3f} | agreement with the whole-sequence classifier where "
+            f"it accepts ({c.accepted} of {c.n}): {c.agreement:.3f}")  # fmt: skip
+
+
+parts_wanted = set(args.parts.split(","))
+if "floor" in parts_wanted:
+    print("\nThe floor: nearest neighbour over the studio clips (dominant hand, no training), 250 signs")
+    rep = sign_ranks(nearest_neighbour_scores(studio_signs, labels, subset), labels, subset)
+    print("  " + line("protocol A data", rep, dev))
+    per_signer(rep)
+    figures["floor"] = rep.to_dict()
+
+if "a" in parts_wanted:
+    print("\nProtocol A: the recipe on the studio clips alone, tested on asl-signs-subset, 250 signs")
+    loaded = load_model(trained("protocol-a", {"data": [args.popsign_kp]}))
+    pred = model_probabilities(loaded, subset)
+    rep = sign_ranks(pred.probs, loaded.labels, subset)
+    print("  " + line("classifier (slr eval)", rep, dev))
+    per_signer(rep)
+    c = clip_path(Classifier(loaded), subset, pred.probs)
+    print("  " + clip_line(c))
+    figures["protocol_a"] = {"classifier": rep.to_dict(), "clip_path": c.to_dict()}
+
+if "b" in parts_wanted:
+    print("\nProtocol B: the default recipe, participant folds of asl-signs-subset (studio clips always in)")
+    cfg = load_config(args.recipe)
+    folds = participant_folds(parts, cfg.folds)
+    oov = [q for q in studio if q.sign == UNKNOWN_LABEL and held_out_word(q.word, cfg.unknown_val_fraction)]
+    rows = []
+    for k in (int(f) for f in args.folds.split(",")):
+        loaded = load_model(trained(f"protocol-b-fold{k}", {"fold": k}))
+        held = [q for q, f in zip(subset, folds) if f == k]
+        o = open_set(loaded, held, oov)
+        pred = model_probabilities(loaded, held)
+        c = clip_path(Classifier(loaded), held, pred.probs)
+        signers = sorted({q.participant for q in held})
+        print(f"  fold {k} (signers {signers}, {len(held)} sequences; {len(oov)} held-out words): "
+              f"top-1 {o['in_vocab_top1']:.3f}; at threshold {o['threshold']:.2f}: in-vocabulary accepted "
+              f"{o['in_vocab_accepted']:.3f} (and right {o['in_vocab_accepted_right']:.3f}), outside the "
+              f"vocabulary rejected {o['oov_rejected']:.3f}")  # fmt: skip
+        print("    " + clip_line(c))
+        rows.append(dict(o, fold=k, signers=signers, clip_path=c.to_dict()))
+    keys = ("in_vocab_top1", "in_vocab_accepted", "in_vocab_accepted_right", "oov_rejected")
+    mean = {key: float(np.mean([r[key] for r in rows])) for key in keys}
+    mean["clip_single_right"] = float(np.mean([r["clip_path"]["single_right"] for r in rows]))
+    mean["clip_agreement"] = float(np.mean([r["clip_path"]["agreement"] for r in rows]))
+    print("  mean over folds: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
+    figures["protocol_b"] = {"folds": rows, "mean": mean}
+
+if "clips" in parts_wanted:
+    from slr_core.protocols import studio_clip_checks
+
+    print(f"\nThe studio clips as clips, default model {args.model}")
+    loaded = load_model(args.model)
+    checks = studio_clip_checks(Classifier(loaded), studio_signs, np.random.default_rng(0))
+    for name, value in checks.items():
+        print(f"  {name}: {value}")
+    figures["studio_clips"] = checks
+
+if args.json:
+    Path(args.json).write_text(json.dumps(figures, indent=1, default=str))
+    print(f"\nfigures written to {args.json}")

@@ -1,0 +1,114 @@
+"""Fingerspelling: letter accuracy on people the model never saw, spelled words, and the cost per frame.
+
+* Leave one person out over the 4 people of asl-letters-massey: accuracy per person and per letter,
+  and the most frequent confusions.
+* Spelled words: for each held-out person, words spelled with that person's own letter hands
+  (a model trained on the other three): each letter held 0.35-0.8 s with jitter, hands
+  interpolated between letters over 0.1-0.3 s, a small bounce between repeated letters, then the
+  hand drops. Scored as the character error rate of the spelled word.
+* Time per frame of the letter model (the live path pays it on frames with a hand).
+
+Usage: python bench/bench_letters.py [--epochs 40] [--words 60]
+"""
+
+import argparse
+import time
+
+import numpy as np
+from common import DATA, edit_distance, require_shared
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=40)
+parser.add_argument("--words", type=int, default=60, help="spelled words per held-out person")
+parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--parts", default="lopo,words")
+args = parser.parse_args()
+require_shared()
+
+from slr_core.letters import find_hands, fit, leave_one_person_out  # noqa: E402
+from slr_core.spelling import Speller  # noqa: E402
+
+LETTERS = DATA / "asl-letters-massey" / "labels.csv"
+data = find_hands(LETTERS, progress=False)
+print(f"asl-letters-massey: hands found in {len(data.label)} images, missed in {len(data.missed)}; people "
+      f"{dict(zip(*np.unique(data.person, return_counts=True)))}")  # fmt: skip
+
+if "lopo" in args.parts:
+    report = leave_one_person_out(data, args.epochs, args.seed)
+    print(f"\nleave one person out: mean accuracy over people {report['accuracy']:.3f} "
+          f"(all images pooled {report['pooled']:.3f}); letters only (a-z) {report['letters_only']:.3f}; "
+          f"a letter and a digit of one hand shape (0/o, 2/v, 6/w) as one {report['shape_merged']:.3f}")  # fmt: skip
+    for person, r in report["per_person"].items():
+        print(f"  {person}: {r['accuracy']:.3f} (n={r['n']})")
+    print("  per letter: " + ", ".join(f"{c} {a:.2f}" for c, a in report["per_letter"].items()))
+    print("  most frequent confusions (true->predicted: count): "
+          + ", ".join(f"{k} {v}" for k, v in report["confusions"].items()))  # fmt: skip
+if "words" not in args.parts:
+    raise SystemExit(0)
+
+WORDS = ["hello", "maria", "boston", "anna", "kim", "zoe", "jj", "bob", "coffee", "pizza", "lee", "sam",
+         "apple", "dallas", "ottawa", "kyoto", "jazz", "quinn", "wyatt", "felix", "hugo", "vera", "bella",
+         "otto", "emma", "luis", "noah", "ivan", "eric", "grace"]  # fmt: skip
+
+
+def spell_stream(word, person_rows, labels_of, rng, fps=30.0):
+    """Frames (hand points or None) and times of a word spelled with one person's letter hands."""
+    frames = [None] * int(0.4 * fps)  # no hand yet
+    prev = None
+    for k, ch in enumerate(word):
+        choices = person_rows[labels_of == ch]
+        pose = data.points[rng.choice(choices)]
+        left = bool(data.left[choices[0]])
+        if prev is not None:
+            if word[k - 1] == ch:  # a small bounce between repeated letters
+                palm = np.linalg.norm(pose[9] - pose[0])
+                lift = np.array([0.0, -0.5 * palm, 0.0], np.float32)
+                for a in np.sin(np.linspace(0, np.pi, int(0.25 * fps))):
+                    frames.append(pose + a * lift)
+            else:
+                for a in np.linspace(0, 1, int(rng.uniform(0.1, 0.3) * fps))[1:-1]:
+                    frames.append((1 - a) * prev + a * pose)
+        scale = np.linalg.norm(pose[9] - pose[0])
+        for _ in range(int(rng.uniform(0.35, 0.8) * fps)):
+            frames.append(pose + rng.normal(0, 0.03 * scale, pose.shape).astype(np.float32))
+        prev = pose
+    frames += [None] * int(0.8 * fps)
+    return frames, np.arange(len(frames)) / fps, left
+
+
+rng = np.random.default_rng(args.seed)
+labels = sorted(set(data.label.tolist()))
+errors = chars = 0
+timings = []
+print(f"\nspelled words ({args.words} per held-out person, a model trained on the other three):")
+for person in sorted(set(data.person.tolist())):
+    test = data.person == person
+    model = fit(data, np.flatnonzero(~test), labels, args.epochs, args.seed)
+    rows = np.flatnonzero(test)
+    e = c = 0
+    shown = []
+    for n in range(args.words):
+        word = WORDS[n % len(WORDS)]
+        if any((data.label[rows] == ch).sum() == 0 for ch in word):
+            continue
+        frames, times, left = spell_stream(word, rows, data.label[rows], rng)
+        speller = Speller(model)
+        got = []
+        for hand, t in zip(frames, times):
+            t0 = time.perf_counter()
+            _, words = speller.push(hand, float(t), left)
+            if hand is not None:
+                timings.append(time.perf_counter() - t0)
+            got += [w.text for w in words]
+        got += [w.text for w in speller.flush()]
+        spelled = got[0] if got else ""
+        e += edit_distance(spelled, word)
+        c += len(word)
+        if len(shown) < 4:
+            shown.append(f"{word}->{spelled or '(nothing)'}")
+    errors, chars = errors + e, chars + c
+    print(f"  {person}: character error rate {e / max(c, 1):.3f} ({c} characters); e.g. {', '.join(shown)}")
+print(f"  all: character error rate {errors / max(chars, 1):.3f}")
+ms = np.array(timings) * 1000
+print(f"\nletter model per frame with a hand (features + network + speller): median {np.median(ms):.2f} ms, "
+      f"90th percentile {np.percentile(ms, 90):.2f} ms")  # fmt: skip

@@ -1,0 +1,171 @@
+"""Personal signs: what a few of one's own examples buy, and what they cost.
+
+On asl-signs-subset (14 signers, 15-21 repetitions each of hello and thankyou), signer by signer:
+
+* existing signs: k = 1, 3, 5 of the signer's own repetitions of each sign go into a library; the
+  signer's other repetitions are recognised by the base model plus the library (250 signs + the
+  library's words), against the base model alone. The base is the protocol-A model (studio clips
+  only: every one of these signers is new to it) unless --model is given;
+* new words: a base model that never saw hello or thankyou (trained here on the studio clips
+  without them), the two enrolled as new words from k of one signer's clips; tested on that
+  signer's other clips and on every other signer's;
+* the cost: how often a library (k = 3, both words) takes over studio clips of the 245 other signs
+  and words outside the vocabulary, and the time to add an example and to recognise a window.
+
+Usage: python bench/bench_personal.py [--model DIR] [--k 1,3,5] [--seed 0]
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from common import DATA, REPO, require_shared
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--model", help="base model (default: the protocol-A model of bench_cross_signer.py)")
+parser.add_argument("--popsign-kp", default=str(REPO / "data" / "popsign-kp"))
+parser.add_argument("--runs", default=str(REPO / "runs" / "cross-signer"), help="where bench models live")
+parser.add_argument("--k", default="1,3,5")
+parser.add_argument("--seed", type=int, default=0)
+parser.add_argument("--parts", default="existing,new,cost")
+args = parser.parse_args()
+require_shared()
+
+from slr_core.checkpoint import load_model  # noqa: E402
+from slr_core.data import UNKNOWN_LABEL  # noqa: E402
+from slr_core.library import Library  # noqa: E402
+from slr_core.matcher import PersonalClassifier  # noqa: E402
+from slr_core.predict import Classifier  # noqa: E402
+from slr_core.protocols import load_sequences  # noqa: E402
+from slr_core.train import load_config, train  # noqa: E402
+
+SIGNS = ("hello", "thankyou")
+subset = load_sequences(DATA / "asl-signs-subset")
+studio = load_sequences(args.popsign_kp)
+signers = sorted({q.participant for q in subset})
+ks = [int(k) for k in args.k.split(",")]
+rng = np.random.default_rng(args.seed)
+order = {p: {s: rng.permutation([i for i, q in enumerate(subset) if q.participant == p and q.sign == s])
+             for s in SIGNS} for p in signers}  # fmt: skip
+
+
+def library_of(folder: Path, p: int, k: int, words=SIGNS) -> Library:
+    lib = Library.open(folder)
+    for s in words:
+        for i in order[p][s][:k]:
+            lib.add(s, subset[i].data, subset[i].times, source=f"{p}")
+    return lib
+
+
+def right(classifier, seqs) -> float:
+    hits = [
+        (g := classifier.guess(q.data, q.times)) is not None and g.accepted and g.label == q.sign
+        for q in seqs
+    ]
+    return float(np.mean(hits)) if hits else float("nan")
+
+
+def base_model(name: str, data_dir: str) -> Path:
+    out = Path(args.runs) / name
+    if (out / "model" / "model.safetensors").exists() and (out / "status.json").read_text().count("finished"):
+        return out / "model"
+    recipe = REPO / "models" / "asl250-popsign-kaggle2" / "train.yaml"
+    cfg = load_config(recipe, {"data": [data_dir], "out": str(out), "name": name, "resume": False})
+    train(cfg, progress=False)
+    return out / "model"
+
+
+parts = set(args.parts.split(","))
+model_path = Path(args.model) if args.model else base_model("protocol-a", args.popsign_kp)
+loaded = load_model(model_path)
+base = Classifier(loaded)
+print(f"base model {loaded.name} ({model_path}); {len(signers)} signers")
+
+if "existing" in parts:
+    print("\nExisting signs: k of a signer's own repetitions enrolled, tested on the signer's other ones")
+    rows = {k: [] for k in ks}
+    alone = []
+    for p in signers:
+        for k in ks:
+            with tempfile.TemporaryDirectory() as tmp:
+                pc = PersonalClassifier(loaded, library_of(Path(tmp), p, k))
+                test = [
+                    subset[i] for s in SIGNS for i in order[p][s][max(ks) :]
+                ]  # the same test clips for every k
+                rows[k].append(right(pc, test))
+        alone.append(right(base, [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]))
+    print(f"  base model alone: {np.mean(alone):.3f} (worst signer {np.min(alone):.3f})")
+    for k in ks:
+        r = np.array(rows[k])
+        print(f"  k={k}: {r.mean():.3f} (worst signer {r.min():.3f}); per signer "
+              + ", ".join(f"{p}: {v:.2f}" for p, v in zip(signers, r)))  # fmt: skip
+
+if "new" in parts:
+    print("\nNew words: a base model that never saw hello or thankyou; the two enrolled from one signer")
+    import pandas as pd
+
+    src = Path(args.popsign_kp)
+    table = pd.read_csv(src / "train.csv")
+    folder = Path(args.runs) / "popsign-kp-without-hello-thankyou"
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = table[~table["sign"].isin(SIGNS)].assign(
+        path=lambda t: [str((src / x).resolve()) for x in t["path"]]
+    )
+    kept.to_csv(folder / "train.csv", index=False)
+    (folder / "sign_to_prediction_index_map.json").write_text(
+        (src / "sign_to_prediction_index_map.json").read_text()
+    )
+    unseen = load_model(base_model("never-saw-hello-thankyou", str(folder)))
+    for k in ks:
+        same, others = [], []
+        for p in signers:
+            with tempfile.TemporaryDirectory() as tmp:
+                pc = PersonalClassifier(unseen, library_of(Path(tmp), p, k))
+                same.append(right(pc, [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]))
+                others.append(right(pc, [q for q in subset if q.participant != p]))
+        print(f"  k={k}: the signer's other clips {np.mean(same):.3f} (worst {np.min(same):.3f}); other signers' "
+              f"clips {np.mean(others):.3f}")  # fmt: skip
+
+if "cost" in parts:
+    print("\nThe cost of a library (k=3 of both words, each signer's own)")
+    in_vocab = [q for q in studio if q.sign not in (*SIGNS, UNKNOWN_LABEL)]
+    oov = [q for q in studio if q.sign == UNKNOWN_LABEL]
+    before = [base.guess(q.data, q.times) for q in in_vocab]
+    before_oov = [base.guess(q.data, q.times) for q in oov]
+    stolen, oov_taken, add_ms, guess_ms = [], [], [], []
+    for p in signers:
+        with tempfile.TemporaryDirectory() as tmp:
+            lib = Library.open(Path(tmp))
+            pc = PersonalClassifier(loaded, lib)
+            for s in SIGNS:
+                for i in order[p][s][:3]:
+                    t0 = time.perf_counter()
+                    lib.add(s, subset[i].data, subset[i].times)
+                    pc.refresh()
+                    add_ms.append((time.perf_counter() - t0) * 1000)
+            after = []
+            for q in in_vocab:
+                t0 = time.perf_counter()
+                after.append(pc.guess(q.data, q.times))
+                guess_ms.append((time.perf_counter() - t0) * 1000)
+            stolen.append(np.mean([a is not None and a.personal for a in after]))
+            oov_taken.append(
+                np.mean([(g := pc.guess(q.data, q.times)) is not None and g.personal for q in oov])
+            )
+    base_right = np.mean(
+        [b is not None and b.accepted and b.label == q.sign for b, q in zip(before, in_vocab)]
+    )
+    base_oov_rejected = np.mean([b is None or not b.accepted for b in before_oov])
+    print(f"  studio clips of the other {len(in_vocab)} signs answered with a library word: {np.mean(stolen):.3f} "
+          f"(worst signer's library {np.max(stolen):.3f}); the base model gets {base_right:.3f} of them right")  # fmt: skip
+    print(f"  words outside the vocabulary ({len(oov)}) taken for a library word: {np.mean(oov_taken):.3f} "
+          f"(the base model rejects {base_oov_rejected:.3f} of them)")  # fmt: skip
+    t_base = []
+    for q in in_vocab[:100]:
+        t0 = time.perf_counter()
+        base.guess(q.data, q.times)
+        t_base.append((time.perf_counter() - t0) * 1000)
+    print(f"  adding an example (after its keypoints): median {np.median(add_ms):.1f} ms; recognising a window: "
+          f"median {np.median(guess_ms):.2f} ms with a library of 6 examples, {np.median(t_base):.2f} ms without")  # fmt: skip

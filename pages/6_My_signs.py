@@ -1,0 +1,182 @@
+"""My signs: teach the app your own way of signing a word, or a new word, from a few examples.
+
+Examples come from the camera (each sign you make, cut out as the live page cuts signs, is shown
+back to keep or drop) or from uploaded clips; they are kept as keypoints in your library (one file,
+exportable). The live camera, Upload and Dataset explorer pages then recognise the words at once.
+"""
+
+import tempfile
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from slr_core import settings, ui
+from slr_core.extract import VIDEO_SUFFIXES, VideoError, keypoints_from_file
+from slr_core.keypoints import Keypoints
+from slr_core.library import Library, LibraryError
+from slr_core.streaming import sign_span
+from slr_core.viz import animation_gif
+
+ui.page_setup("My signs", "✋")
+st.title("✋ My signs")
+st.write("Teach the app a word the way **you** sign it: one of the model's signs, or any new word. "
+         "Three to five examples are enough; nothing is retrained, and the other pages recognise the "
+         "word at once, marked as personal.")  # fmt: skip
+folder = settings.library_dir()
+try:
+    library = Library.open(folder)
+except LibraryError as exc:
+    st.error(
+        f"Your library cannot be read: {exc}. Move the file away (or set SLR_LIBRARY) to start a new one."
+    )
+    st.stop()
+st.caption(f"Library: `{library.file}` (set `SLR_LIBRARY` to keep it elsewhere)")
+classifier = ui.classifier()
+pending = st.session_state.setdefault("pending_examples", [])  # [(data, times, source, gif)]
+
+st.subheader("Add examples")
+word = st.text_input("Word", placeholder="e.g. hello, or a name", key="new_word").strip()
+if classifier is not None and word:
+    known = word in classifier.labels
+    st.caption(
+        f"“{word}” is {'one of the model' + chr(39) + 's signs: your examples teach it your way' if known else 'a new word for the model'}."
+    )
+
+
+def candidate(data, times, source: str) -> None:
+    kp = Keypoints(_full_rows(data), times=times)
+    pending.append((data, times, source, animation_gif(kp, caption=source[:24])))
+
+
+def _full_rows(data):
+    """Pipeline-layout rows back into the 543-row layout, for drawing."""
+    import numpy as np
+
+    from slr_core.landmarks import N_ROWS, PIPELINE_ROWS
+
+    full = np.full((len(data), N_ROWS, 3), np.nan, np.float32)
+    full[:, PIPELINE_ROWS] = data
+    return full
+
+
+tab_camera, tab_upload = st.tabs(["Record with the camera", "Upload clips"])
+with tab_upload:
+    uploads = st.file_uploader("Clips of you signing the word, one sign per clip",
+                               type=[s.lstrip(".") for s in VIDEO_SUFFIXES], accept_multiple_files=True)  # fmt: skip
+    if uploads and st.button("Cut out the signs", disabled=not word):
+        for up in uploads:
+            with tempfile.TemporaryDirectory(prefix="slr-mysigns-") as tmp:
+                clip = Path(tmp) / f"clip{Path(up.name).suffix.lower()}"
+                clip.write_bytes(up.getbuffer())
+                try:
+                    kp = keypoints_from_file(clip)
+                except VideoError as exc:
+                    st.error(str(exc).replace(str(clip), up.name))
+                    continue
+            if not kp.hands_present().any():
+                st.warning(f"{up.name}: no hands were found")
+                continue
+            span = sign_span(kp.data, kp.times)
+            from slr_core.landmarks import PIPELINE_ROWS
+
+            candidate(kp.data[span][:, PIPELINE_ROWS], kp.times[span] - kp.times[span][0], up.name)
+with tab_camera:
+    st.write("Press **START**, sign the word, lower your hands; repeat. Each sign appears below.")
+    try:
+        from streamlit_webrtc import WebRtcMode, webrtc_streamer
+
+        from slr_core.live import Recorder
+
+        recorder = st.session_state.setdefault("recorder", Recorder())
+
+        def record(frame):
+            import av
+
+            out = recorder.process(frame.to_ndarray(format="rgb24"), frame.time)
+            return av.VideoFrame.from_ndarray(out, format="rgb24")
+
+        ctx = webrtc_streamer(key="my-signs-camera", mode=WebRtcMode.SENDRECV, video_frame_callback=record,
+                              media_stream_constraints={"video": True, "audio": False},
+                              rtc_configuration={"iceServers": settings.ice_servers()}, async_processing=True)  # fmt: skip
+        got = st.empty()
+        while ctx.state.playing:
+            for data, times in recorder.drain():
+                candidate(data, times, f"camera {time.strftime('%H:%M:%S')}")
+            got.caption(f"{len(pending)} example(s) waiting below; stop the camera to review them")
+            time.sleep(0.3)
+        for data, times in recorder.drain():
+            candidate(data, times, f"camera {time.strftime('%H:%M:%S')}")
+        recorder.close()
+    except Exception as exc:  # no WebRTC server behind the page (script runners, tests)
+        st.info(f"The camera is not available here ({type(exc).__name__}); upload clips instead.")
+
+if pending:
+    st.subheader(f"Review {len(pending)} example(s) of “{word or '?'}”")
+    keep = []
+    cols = st.columns(min(len(pending), 4))
+    for i, (data, _times, source, gif) in enumerate(pending):
+        with cols[i % len(cols)]:
+            st.image(gif, caption=f"{source}: {len(data)} frames")
+            keep.append(st.checkbox("keep", value=True, key=f"keep{i}"))
+    c = st.columns(2)
+    if c[0].button("Save the kept examples", type="primary", disabled=not word):
+        added = 0
+        for (data, times, source, _), k in zip(pending, keep):
+            if k:
+                try:
+                    library.add(word, data, times, source)
+                    added += 1
+                except LibraryError as exc:
+                    st.error(str(exc))
+        st.session_state["pending_examples"] = []
+        st.success(f"Added {added} example(s) of “{word}”.")
+        st.rerun()
+    if c[1].button("Drop them all"):
+        st.session_state["pending_examples"] = []
+        st.rerun()
+
+st.subheader("Your library")
+words = library.words()
+if not words:
+    st.info("No personal signs yet.")
+else:
+    stats = getattr(classifier, "stats", {}) if classifier is not None else {}
+    rows = []
+    for w, examples in words.items():
+        s = stats.get(w)
+        rows.append({
+            "word": w,
+            "examples": len(examples),
+            "agreement": None if s is None or s.examples < 2 else round(s.agreement, 2),
+            "closest other word": None if s is None or s.nearest_word is None else f"{s.nearest_word} ({s.nearest_similarity:.2f})",
+            "kind": "the model's sign, your way" if classifier is not None and w in classifier.labels else "new word",
+        })  # fmt: skip
+        if s is not None and s.confusable:
+            st.warning(
+                f"“{w}” and “{s.nearest_word}” look alike in your examples: one may be taken for the other."
+            )
+    st.dataframe(rows, hide_index=True)
+    c = st.columns(3)
+    gone = c[0].selectbox("Word", list(words), key="remove_word")
+    if c[0].button("Delete this word"):
+        library.remove_word(gone)
+        st.rerun()
+    example_ids = {
+        f"{e.word}: {e.source or 'example'} ({len(e.data)} frames, {e.id})": e.id for e in library.examples
+    }
+    one = c[1].selectbox("Example", list(example_ids), key="remove_example")
+    if c[1].button("Delete this example"):
+        library.remove_example(example_ids[one])
+        st.rerun()
+    c[2].download_button("Export the library", library.file.read_bytes(), file_name="my-signs.safetensors")
+imported = st.file_uploader("Import a library file (.safetensors)", type=["safetensors"], key="import")
+if imported is not None and st.button("Import"):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "import.safetensors"
+        path.write_bytes(imported.getbuffer())
+        try:
+            n = library.import_file(path)
+            st.success(f"Imported {n} new example(s).")
+        except LibraryError as exc:
+            st.error(str(exc).replace(str(path), imported.name))

@@ -1,0 +1,122 @@
+"""Personal signs recognised next to the model's own: a classifier that also knows a library.
+
+Each example in the library is embedded by the base model (the pooled features its head reads);
+a window is compared with every example by cosine similarity, and a word's score is its best
+example's. The word wins when that score reaches the word's own threshold, which comes from the
+library itself: how closely the word's examples match each other (leave one out), never below
+MIN_SIMILARITY. Otherwise the base classifier answers, with its own rejection. Adding an example
+costs one forward pass; nothing is retrained, and a new base model simply re-embeds the stored
+keypoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .library import Example, Library
+from .predict import Classifier, Guess, probabilities, top_signs
+
+MIN_SIMILARITY = 0.85  # a match must be at least this close (cosine), whatever the examples say
+AGREEMENT_MARGIN = 0.05  # below the examples' own agreement by at most this much
+
+
+@dataclass
+class WordStats:
+    """How a word's examples agree with each other and which other word they come closest to."""
+
+    word: str
+    examples: int
+    agreement: float  # mean over examples of the best similarity to another example of the word
+    threshold: float  # what a window needs to be this word
+    nearest_word: str | None  # the other library word closest to this one's examples
+    nearest_similarity: float
+
+    @property
+    def confusable(self) -> bool:
+        """Another word's examples look as alike to this word as its own examples do."""
+        return self.nearest_word is not None and self.nearest_similarity >= self.threshold
+
+
+@dataclass
+class PersonalMatch:
+    word: str
+    similarity: float
+    threshold: float
+    example_id: str
+
+    @property
+    def accepted(self) -> bool:
+        return self.similarity >= self.threshold
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-9)
+
+
+class PersonalClassifier(Classifier):
+    """The base model's guesses, plus the library's words. Same interface as Classifier."""
+
+    def __init__(self, loaded, library: Library, threshold: float | None = None, device="cpu") -> None:
+        super().__init__(loaded, threshold, device)
+        self.library = library
+        self._cache: dict[str, np.ndarray] = {}  # example id -> unit embedding (this model's)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Embed examples added since the last call and recompute the words' thresholds."""
+        vectors, words, ids = [], [], []
+        for e in self.library.examples:
+            if e.id not in self._cache:
+                v = self.embed_example(e)
+                if v is None:
+                    continue
+                self._cache[e.id] = v
+            vectors.append(self._cache[e.id])
+            words.append(e.word)
+            ids.append(e.id)
+        self._vectors = np.stack(vectors) if vectors else np.zeros((0, 1), np.float32)
+        self._words, self._ids = np.array(words), ids
+        self.stats = {w: self._word_stats(w) for w in dict.fromkeys(words)}
+
+    def embed_example(self, e: Example) -> np.ndarray | None:
+        v = self.embedding(e.data, e.times)
+        return None if v is None else _unit(v.astype(np.float32))
+
+    def _word_stats(self, word: str) -> WordStats:
+        mine = self._words == word
+        own = self._vectors[mine]
+        sims = own @ own.T
+        np.fill_diagonal(sims, -np.inf)
+        agreement = float(sims.max(1).mean()) if len(own) > 1 else float("nan")
+        threshold = (
+            max(MIN_SIMILARITY, agreement - AGREEMENT_MARGIN) if len(own) > 1 else MIN_SIMILARITY + 0.05
+        )
+        nearest, best = None, -1.0
+        if (~mine).any():
+            cross = own @ self._vectors[~mine].T  # (mine, others)
+            j = int(cross.max(0).argmax())
+            nearest, best = str(self._words[~mine][j]), float(cross.max())
+        return WordStats(word, int(mine.sum()), agreement, float(min(threshold, 0.995)), nearest, best)
+
+    def match(self, embedding: np.ndarray) -> PersonalMatch | None:
+        """The library word closest to an embedding (None for an empty library)."""
+        if not len(self._ids):
+            return None
+        sims = self._vectors @ _unit(embedding.astype(np.float32))
+        k = int(sims.argmax())
+        word = str(self._words[k])
+        return PersonalMatch(word, float(sims[k]), self.stats[word].threshold, self._ids[k])
+
+    def guess(self, data: np.ndarray, times: np.ndarray, threshold: float | None = None) -> Guess | None:
+        out = self.outputs(data, times)
+        if out is None:
+            return None
+        probs = probabilities(out)[0].cpu().numpy()
+        m = self.match(out["embedding"][0].float().cpu().numpy())
+        if m is not None and m.accepted:
+            others = [(n, p) for n, p in top_signs(probs, self.labels) if n != m.word][:4]
+            index = self.labels.index(m.word) if m.word in self.labels else -1
+            return Guess(index, m.word, m.similarity, True, [(m.word, m.similarity), *others], personal=True)
+        return self.decide(probs, threshold)

@@ -1,0 +1,113 @@
+"""Personal signs: the library file (add, remove, export/import, bad files), the matcher over a real
+model, and `slr signs` end to end on real keypoints."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import save_file
+
+from slr_core.cli import main as slr
+from slr_core.data import load_dataset
+from slr_core.library import FILE, Library, LibraryError
+from slr_core.matcher import PersonalClassifier
+from slr_core.model import PRESETS, ModelConfig, build_model
+
+from .conftest import SUBSET, needs_shared
+
+pytestmark = needs_shared
+
+
+@pytest.fixture(scope="module")
+def signer():
+    """One real signer's hello and thankyou sequences from asl-signs-subset (pipeline rows, x/y/z)."""
+    ds = load_dataset(SUBSET)
+    t = ds.table
+    pid = t["participant_id"].value_counts().index[0]
+    out = {}
+    for sign in ("hello", "thankyou"):
+        rows = np.flatnonzero((t["participant_id"] == pid) & (t["sign"] == sign))
+        out[sign] = [ds.keypoints(int(i)) for i in rows]
+    return out
+
+
+def test_add_remove_and_reopen(tmp_path, signer):
+    lib = Library.open(tmp_path / "lib")
+    assert len(lib) == 0 and not (tmp_path / "lib" / FILE).exists()
+    for kp in signer["hello"][:3]:
+        lib.add("hello", kp.data, kp.times, source="real")
+    e = lib.add("My Name", signer["thankyou"][0].data, signer["thankyou"][0].times)
+    again = Library.open(tmp_path / "lib")
+    assert {w: len(x) for w, x in again.words().items()} == {"hello": 3, "My Name": 1}
+    first = again.examples[0]
+    assert first.data.shape[1:] == (94, 3) and np.array_equal(
+        first.data, lib.examples[0].data, equal_nan=True
+    )
+    assert again.remove_word("My Name") == 1 and Library.open(tmp_path / "lib").words().keys() == {"hello"}
+    with pytest.raises(LibraryError, match="no word"):
+        again.remove_word("nothing")
+    with pytest.raises(LibraryError, match="no example"):
+        again.remove_example(e.id)
+    with pytest.raises(LibraryError, match="not a word"):
+        again.add("***", first.data, first.times)
+    with pytest.raises(LibraryError, match="fewer than"):
+        again.add("x", np.full((5, 543, 3), np.nan, np.float32), np.arange(5) / 30)
+
+
+def test_export_import_round_trip(tmp_path, signer):
+    a = Library.open(tmp_path / "a")
+    for kp in signer["hello"][:2]:
+        a.add("hello", kp.data, kp.times)
+    out = a.export(tmp_path / "mine.safetensors")
+    b = Library.open(tmp_path / "b")
+    b.add("thankyou", signer["thankyou"][0].data, signer["thankyou"][0].times)
+    assert b.import_file(out) == 2 and b.import_file(out) == 0  # the same examples only once
+    assert {w: len(x) for w, x in Library.open(tmp_path / "b").words().items()} == {"thankyou": 1, "hello": 2}
+
+
+def test_bad_files_get_clear_messages(tmp_path, signer):
+    lib = Library.open(tmp_path / "lib")
+    lib.add("hello", signer["hello"][0].data, signer["hello"][0].times)
+    good = lib.file.read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(good[: len(good) // 2])
+    with pytest.raises(LibraryError, match="not a readable library"):
+        Library.open(tmp_path / "cut.safetensors")
+    save_file({"x": torch.zeros(2)}, str(tmp_path / "other.safetensors"), {"something": "else"})
+    with pytest.raises(LibraryError, match="not a library"):
+        Library.open(tmp_path / "other.safetensors")
+    (tmp_path / "pickle.safetensors").write_bytes(b"\x80\x04K\x01.")  # a pickle under a new name
+    with pytest.raises(LibraryError):
+        Library.open(tmp_path / "pickle.safetensors")
+    # another keypoint layout: the description says so
+    from safetensors import safe_open
+
+    with safe_open(str(lib.file), framework="pt") as f:
+        meta = json.loads(f.metadata()["slr_library"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    meta["layout"] = dict(meta["layout"], rows=543)
+    save_file(tensors, str(tmp_path / "layout.safetensors"), {"slr_library": json.dumps(meta)})
+    with pytest.raises(LibraryError, match="another keypoint layout"):
+        Library.open(tmp_path / "layout.safetensors")
+    assert slr(["signs", "list", "--library", str(tmp_path / "layout.safetensors")]) == 2
+
+
+def tiny_model(seed: int):
+    torch.manual_seed(seed)
+    from slr_core.checkpoint import LoadedModel
+
+    labels = list(load_dataset(SUBSET).sign_map)
+    model = build_model(ModelConfig(**{**PRESETS["conv"], "dim": 64, "num_classes": len(labels)})).eval()
+    return LoadedModel(model, labels, {"threshold": 0.5}, SUBSET)
+
+
+def test_a_new_model_re_embeds_the_stored_keypoints(tmp_path, signer):
+    lib = Library.open(tmp_path / "lib")
+    for kp in signer["hello"][:3]:
+        lib.add("hello", kp.data, kp.times)
+    old, new = PersonalClassifier(tiny_model(0), lib), PersonalClassifier(tiny_model(1), lib)
+    assert old._vectors.shape == new._vectors.shape == (3, 128)
+    assert not np.allclose(old._vectors, new._vectors)  # each model embeds the examples itself
+    kp = signer["hello"][0]
+    assert new.guess(kp.data, kp.times).personal  # an enrolled example matches itself
+    assert new.stats["hello"].examples == 3 and 0.85 <= new.stats["hello"].threshold < 1
