@@ -40,7 +40,9 @@ def read(path: Path, error: type[Exception], what: str, fmt: str, key: str = "sl
             raw = (f.metadata() or {}).get(key)
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as exc:  # safetensors raises several types for damaged files
-        raise error(f"{path}: not a readable {what} (damaged or truncated? not safetensors?): {exc}") from None
+        raise error(
+            f"{path}: not a readable {what} (damaged or truncated? not safetensors?): {exc}"
+        ) from None
     if raw is None:
         raise error(f"{path}: a safetensors file, but not a {what}")
     try:
