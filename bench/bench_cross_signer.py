@@ -34,7 +34,7 @@ parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kag
 parser.add_argument("--popsign-kp", default=str(REPO / "data" / "popsign-kp"),
                     help="keypoints of popsign-reference made by slr extract")  # fmt: skip
 parser.add_argument("--out", default=str(REPO / "runs" / "cross-signer"))
-parser.add_argument("--parts", default="floor,a,b,clips")
+parser.add_argument("--parts", default="floor,a,b,clips,transformer,keys")
 parser.add_argument("--folds", default="0,1,2,3,4")
 parser.add_argument("--epochs", type=int, help="override the recipe's epochs (quicker, less accurate)")
 parser.add_argument("--json", help="write every figure here")
@@ -152,6 +152,33 @@ if "b" in parts_wanted:
     mean["clip_agreement"] = float(np.mean([r["clip_path"]["agreement"] for r in rows]))
     print("  mean over folds: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
     figures["protocol_b"] = {"folds": rows, "mean": mean}
+
+if "transformer" in parts_wanted:
+    print("\nProtocol A with the transformer that reads every point (small preset, same recipe otherwise)")
+    t_over = {"data": [args.popsign_kp], "preset": "small", "model": {"drop": 0.1}}
+    tf = load_model(trained("protocol-a-transformer", t_over))
+    pred = model_probabilities(tf, subset)
+    rep = sign_ranks(pred.probs, tf.labels, subset)
+    print("  " + line("transformer (slr eval)", rep, dev))
+    per_signer(rep)
+    figures["protocol_a_transformer"] = rep.to_dict()
+
+if "keys" in parts_wanted:
+    from slr_core.protocols import input_reliance
+
+    print(
+        "\nWhat the models key on: the share of first answers that change when a part of the input is taken away"
+    )
+    for name in ("protocol-a", "protocol-a-transformer"):
+        folder = Path(args.out) / name / "model"
+        if not folder.exists():
+            continue
+        m = load_model(folder)
+        new = input_reliance(m, subset)
+        own = input_reliance(m, [q for q in studio_signs])
+        print(f"  {name}: new signers " + ", ".join(f"{k} {v:.2f}" for k, v in new.items())
+              + " | its own studio clips " + ", ".join(f"{k} {v:.2f}" for k, v in own.items()))  # fmt: skip
+        figures.setdefault("keys", {})[name] = {"new_signers": new, "studio_clips": own}
 
 if "clips" in parts_wanted:
     from slr_core.protocols import studio_clip_checks

@@ -10,7 +10,7 @@ import time
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from slr_core import settings, ui
+from slr_core import app_state, settings, ui
 from slr_core.live import LiveSession, make_video_callback
 
 REFRESH_S = 0.2
@@ -29,6 +29,15 @@ mode = st.radio("Recognise", list(MODES), format_func=MODES.get, horizontal=True
 letters = ui.letter_model() if mode != "signs" else None
 if mode != "signs" and letters is None:
     mode = "signs"
+with st.expander("Which signs can it recognise?"):
+    library = getattr(classifier, "library", None)
+    rows = app_state.vocabulary(classifier.loaded.meta, list(library.words()) if library is not None else [])
+    many = [r["sign"] for r in rows if r["learned from"].endswith("signers")]
+    st.markdown(f"**{len(rows)}** signs. Learned from many signers (recognised best): {', '.join(many) or 'none'}. "
+                "The others were learned from one studio clip each: for a new signer they are suggestions; "
+                "teach your own way of signing them on the **My signs** page.")  # fmt: skip
+    query = st.text_input("Search", key="vocab_search").strip().lower()
+    st.dataframe([r for r in rows if query in r["sign"].lower()], hide_index=True, height=240)
 try:
     ice = settings.ice_servers()
 except ValueError as exc:
@@ -65,12 +74,17 @@ stats_box = st.empty()
 signs_box = st.empty()
 
 
-def render() -> None:
+def render(playing: bool) -> None:
     events = st.session_state["live_events"]
     snap = session.snapshot()
-    stats_box.caption(f"{snap['fps']:.1f} frames processed per second · {snap['frames']} frames, "
-                      f"hands in {snap['hand_frames']} · {snap['last_ms']:.0f} ms per frame"
-                      + (f" · spelling: {snap['spelling'].upper()}" if snap["spelling"] else ""))  # fmt: skip
+    if playing:
+        stats_box.caption(f"{snap['fps']:.1f} frames processed per second · {snap['frames']} frames, "
+                          f"hands in {snap['hand_frames']} · {snap['last_ms']:.0f} ms per frame"
+                          + (f" · spelling: {snap['spelling'].upper()}" if snap["spelling"] else ""))  # fmt: skip
+    elif snap["frames"]:
+        stats_box.caption(
+            f"Camera stopped · {snap['frames']} frames processed, hands in {snap['hand_frames']}"
+        )
     with signs_box.container():
         if events:
             st.subheader("Recognised")
@@ -90,11 +104,11 @@ if ctx.state.playing:
         if new:
             st.session_state["live_events"] += new
             ui.add_keywords([e.label for e in new])  # also updates the URL
-        render()
+        render(True)
         time.sleep(REFRESH_S)
 else:
     session.close()
-    render()
+    render(False)
     if st.session_state["live_events"] and st.button("Clear recognised signs"):
         st.session_state["live_events"] = []
         st.rerun()

@@ -8,6 +8,29 @@ ui.page_setup("Translate", "💬")
 st.title("💬 Translate")
 composer, why = ui.composer()
 st.caption(f"Sentence composer: **{composer.name}**" + (f". {why}." if why else "."))
+if why:
+    with st.expander("Use FLAN-T5 for better sentences"):
+        st.markdown(
+            "Without FLAN-T5 weights the sentence comes from rules. To add them, either:\n\n"
+            "* on a machine with internet, press the button below (it downloads `google/flan-t5-small`, "
+            "about 300 MB, into the Hugging Face cache), or\n"
+            "* run `huggingface-cli download google/flan-t5-small` and copy `~/.cache/huggingface` here, or\n"
+            "* save any FLAN-T5 with `save_pretrained` to a folder and start the app with "
+            "`SLR_T5_PATH=/that/folder make run`."
+        )
+        if st.button("Download FLAN-T5 now"):
+            from slr_core.sentence import download_t5
+
+            bar = st.progress(0.0, text="Downloading FLAN-T5 ...")
+            got, problem = download_t5(progress=lambda done, total: bar.progress(
+                min(done / total, 1.0), text=f"Downloading FLAN-T5: {done / 1e6:.0f} of {total / 1e6:.0f} MB"))  # fmt: skip
+            bar.empty()
+            if got:
+                ui.composer.clear()
+                st.success(f"{got} is ready.")
+                st.rerun()
+            else:
+                st.error(f"The download did not work: {problem}. The rule-based composer stays in use.")
 
 words = ui.keywords()
 st.subheader("Keywords")
@@ -53,7 +76,11 @@ history = st.session_state.get("history", [])
 if history:
     latest = history[0]
     st.subheader("Sentence")
-    st.markdown(f"### {latest['sentence'] or '…'}")
+    if latest["keywords"] != " ".join(words):
+        st.markdown(f"### ~~{latest['sentence'] or '…'}~~")
+        st.caption("The keywords have changed since this sentence was made: press Translate again.")
+    else:
+        st.markdown(f"### {latest['sentence'] or '…'}")
     st.caption(f"made by {latest['composer']}" + (f"; {latest['note']}" if latest["note"] else ""))
     if len(history) > 1:
         st.subheader("Earlier in this session")

@@ -37,10 +37,17 @@ class ModelEntry:
 
     @property
     def label(self) -> str:
-        m = self.description.get("metrics", {})
-        top1 = m.get("open_set", {}).get("in_vocab_top1", m.get("top1"))
-        acc = f", val top-1 {top1:.2f}" if isinstance(top1, (int, float)) else ""
-        return f"{self.name} ({self.origin}, {len(self.description.get('labels', []))} classes{acc})"
+        return f"{self.name} ({self.summary})"
+
+    @property
+    def summary(self) -> str:
+        """What the model is: where it comes from, its signs, what it was trained on."""
+        d = self.description
+        labels = d.get("labels", [])
+        signs = [x for x in labels if not x.startswith("_")]
+        training = d.get("training", {})
+        data = ", ".join(training.get("data", [])) or "unknown data"
+        return f"{self.origin}; {len(signs)} signs; trained on {data} ({training.get('train_sequences', '?')} sequences)"
 
 
 def list_models() -> list[ModelEntry]:
@@ -111,3 +118,26 @@ def slug(name: str) -> str:
     """A safe folder name for a run."""
     s = re.sub(r"[^A-Za-z0-9_.-]+", "-", name.strip()).strip("-.")
     return s[:60]
+
+
+def vocabulary(description: dict, personal_words: list[str] | None = None) -> list[dict]:
+    """The signs a model knows and how: from many signers, from one clip, or the person's own."""
+    signers = description.get("training", {}).get("signers_per_sign", {})
+    rows = []
+    for sign in description.get("labels", []):
+        if sign.startswith("_"):
+            continue
+        n = signers.get(sign)
+        how = (
+            "not trained"
+            if n == 0
+            else "unknown"
+            if n is None
+            else "one signer"
+            if n == 1
+            else f"{n} signers"
+        )
+        rows.append({"sign": sign, "learned from": how})
+    for word in personal_words or []:
+        rows.append({"sign": word, "learned from": "your own examples (personal)"})
+    return rows

@@ -26,6 +26,7 @@ from .streaming import Recognizer, SignEvent, StreamConfig, sign_span
 from .viz import draw_skeleton
 
 MODES = ("signs", "spelling", "auto")
+SHOW_S = 2.0  # how long the overlay shows a recognised sign
 
 
 class LiveSession:
@@ -76,10 +77,24 @@ class LiveSession:
             # never draw on the caller's frame (it may be reused or shown elsewhere)
             out = draw_skeleton(np.array(rgb, copy=True, order="C"), landmarks)
             self._last_ms = (time.perf_counter() - start) * 1000
-            if self._last_sign is not None:
-                cv2.putText(out, f"{self._last_sign.label} {self._last_sign.confidence:.0%}", (12, 34),
-                            cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255, 255, 255), 3, cv2.LINE_AA)  # fmt: skip
+            label = self._state_label(float(t))
+            if label:
+                cv2.putText(
+                    out, label, (12, 34), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (255, 255, 255), 3, cv2.LINE_AA
+                )
             return out
+
+    def _state_label(self, t: float) -> str:
+        """What the overlay says now: what is being spelled, that a sign is under way, or the sign
+        just recognised (for SHOW_S seconds); nothing at rest, so an old answer never lingers."""
+        if self.speller is not None and self.speller.word.letters:
+            return "spelling: " + self.speller.word.text.upper()
+        if self.recognizer.signing:
+            return "signing ..."
+        e = self._last_sign
+        if e is not None and t - e.emitted_at <= SHOW_S:
+            return f"{e.label} {e.confidence:.0%}"
+        return ""
 
     def process_landmarks(self, landmarks: np.ndarray, t: float, aspect: float = 1.0) -> None:
         """Everything after MediaPipe, for one frame's (543, 3) landmarks at stream time t (s);

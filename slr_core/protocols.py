@@ -276,3 +276,43 @@ def studio_clip_checks(classifier: Classifier, clips: list[Sequence], rng: np.ra
     right = np.mean([b is not None and b.label == q.sign for b, q in zip(before, clips)])
     out["unchanged: right"] = round(float(right), 3)
     return out
+
+
+# --- what a model keys on --------------------------------------------------------------------------------
+
+INPUT_PARTS = ("lips", "hand points", "hand shapes", "wrists", "arms")
+
+
+def _without(feats, part: str):
+    """A copy of stacked Features with one part of the input taken away (as if never seen)."""
+    from dataclasses import replace
+
+    from .landmarks import MODEL_GROUPS
+
+    x, hands, groups = feats.x.copy(), feats.hands.copy(), feats.groups.copy()
+    if part == "lips":
+        x[:, :, MODEL_GROUPS["lips"]] = 0.0
+        groups[..., 0] = False
+    elif part == "hand points":
+        for g in ("left_hand", "right_hand"):
+            x[:, :, MODEL_GROUPS[g].start + 1 : MODEL_GROUPS[g].stop] = 0.0
+    elif part == "hand shapes":
+        hands[:] = 0.0
+    elif part == "wrists":
+        for g in ("left_hand", "right_hand"):
+            x[:, :, MODEL_GROUPS[g].start] = 0.0
+    elif part == "arms":
+        x[:, :, MODEL_GROUPS["pose"]] = 0.0
+        groups[..., 3] = False
+    return replace(feats, x=x, hands=hands, groups=groups)
+
+
+def input_reliance(loaded, seqs: list[Sequence]) -> dict[str, float]:
+    """For each part of the input: the share of sequences whose first answer changes when that part
+    is taken away (0: the model does not use it for these sequences)."""
+    feats = stack([preprocess(q.data, q.times, loaded.config.length) for q in seqs], loaded.config.length)
+    first = predict_features(loaded.model, feats).probs.argmax(1)
+    return {
+        part: float((predict_features(loaded.model, _without(feats, part)).probs.argmax(1) != first).mean())
+        for part in INPUT_PARTS
+    }

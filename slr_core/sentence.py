@@ -169,3 +169,34 @@ def load_composer(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return RuleComposer(), f"FLAN-T5 at {where} could not be loaded ({first[:200]})"
     return T5Composer(model, tokenizer, Path(where).name if os.path.isdir(where) else where, device), ""
+
+
+def download_t5(model_id: str | None = None, progress=None) -> tuple[str | None, str]:
+    """Download a FLAN-T5 into the Hugging Face cache (the app then finds it): (model id, '') or
+    (None, why not). `progress(done, total)` is called with bytes as files arrive."""
+    model_id = model_id or settings.t5_model()
+    try:
+        from huggingface_hub import snapshot_download
+        from tqdm.auto import tqdm
+
+        class _Report(tqdm):  # huggingface_hub reports through a tqdm class
+            def update(self, n=1):
+                out = super().update(n)
+                if progress is not None and self.total:
+                    progress(int(self.n), int(self.total))
+                return out
+
+        snapshot_download(
+            model_id,
+            cache_dir=str(hf_cache_dir()),
+            allow_patterns=["*.json", "*.safetensors", "spiece.model", "*.txt"],
+            etag_timeout=10,
+            tqdm_class=_Report,
+        )
+    except Exception as exc:  # offline, blocked, unknown model, disk full: all end the same way
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (
+            None,
+            f"could not download {model_id} from the Hugging Face hub ({type(exc).__name__}: {first[:200]})",
+        )
+    return model_id, ""

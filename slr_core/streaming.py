@@ -128,6 +128,11 @@ class Recognizer:
         self._run: _Run | None = None  # window mode: the current run of agreeing windows
         self._had_window = False
 
+    @property
+    def signing(self) -> bool:
+        """A stretch of signing is under way (hands in the signing space, not yet ended)."""
+        return self._seg_start is not None
+
     def _guess(self, data: np.ndarray, times: np.ndarray) -> Guess | None:
         return self.classifier.guess(data, times, self.cfg.threshold)
 

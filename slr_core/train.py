@@ -632,6 +632,7 @@ def resolved_training(cfg: TrainConfig, data) -> dict:
         "batch_size": cfg.batch_size,
         "lr": cfg.lr,
         "seed": cfg.seed,
+        "signers_per_sign": getattr(data, "signers", {}),
     }
 
 

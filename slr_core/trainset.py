@@ -43,6 +43,7 @@ class TrainingData:
     train: Split
     val: Split
     notes: list[str]
+    signers: dict[str, int] = field(default_factory=dict)  # per sign: how many people train it
 
 
 def _hash_fraction(key: str) -> float:
@@ -110,15 +111,19 @@ def prepare_data(
     caches = [c for _, c in train_sets + val_sets]
     train, val = Split(), Split()
     notes: list[str] = []
+    people: dict[str, set] = {}
     for k, (ds, cache) in enumerate(train_sets):
         targets = ds.targets(labels)[cache.keep]
         seq = np.arange(len(cache.keep))
-        if val_data:
-            train.add(k, seq, targets)
-            continue
-        in_val = _held_out(ds, cache, folds, fold, unknown_val_fraction, notes)
+        in_val = (
+            np.zeros(len(seq), bool)
+            if val_data
+            else _held_out(ds, cache, folds, fold, unknown_val_fraction, notes)
+        )
         train.add(k, seq[~in_val], targets[~in_val])
         val.add(k, seq[in_val], targets[in_val])
+        for t, who in zip(targets[~in_val], ds.participants()[cache.keep][~in_val]):
+            people.setdefault(labels[t], set()).add((k, who))
     for k, (ds, cache) in enumerate(val_sets, start=len(train_sets)):
         val.add(k, np.arange(len(cache)), ds.targets(labels)[cache.keep])
     classes = set(train.targets)
@@ -128,7 +133,8 @@ def prepare_data(
         raise DatasetError(
             "the validation split is empty: give --val-data, or data with enough participants for the folds"
         )
-    return TrainingData(labels, dict(first.sign_map), caches, train, val, notes)
+    signers = {name: len(people[name]) for name in labels if name in people and name != UNKNOWN_LABEL}
+    return TrainingData(labels, dict(first.sign_map), caches, train, val, notes, signers)
 
 
 def sample_weights(targets: list[int], labels: list[str], balance: float, unknown_share: float) -> np.ndarray:

@@ -15,6 +15,7 @@ from .checkpoint import WEIGHTS, CheckpointError, LoadedModel, load_model
 from .errors import ConfigError
 
 KEYWORDS = "keywords"
+KEYWORDS_BOX = "_keywords_box"  # this run's sidebar placeholder for the keywords
 MODEL = "active_model"
 
 
@@ -60,6 +61,17 @@ def keywords() -> list[str]:
 def set_keywords(words: list[str]) -> None:
     st.session_state[KEYWORDS] = list(words)
     sync_url()
+    _show_keywords()
+
+
+def _show_keywords() -> None:
+    """The sidebar's keyword box, rewritten in place (it was drawn before the page added any)."""
+    box = st.session_state.get(KEYWORDS_BOX)
+    if box is not None:
+        words = keywords()
+        with box.container():
+            st.markdown(f"### Keywords ({len(words)})")
+            st.write(" · ".join(words) if words else "_none yet_")
 
 
 def add_keywords(words: list[str]) -> None:
@@ -169,14 +181,14 @@ def sidebar() -> None:
             current = st.session_state.get(MODEL)
             index = paths.index(current) if current in paths else 0
             choice = st.selectbox("Active model", range(len(models)), index=index,
-                                  format_func=lambda i: models[i].label, key="model_choice")  # fmt: skip
+                                  format_func=lambda i: models[i].name, key="model_choice")  # fmt: skip
+            st.caption(models[choice].summary)
             st.session_state[MODEL] = paths[choice]
             sync_url()
         else:
             st.warning("No model found in models/ or runs/.")
-        words = keywords()
-        st.markdown(f"### Keywords ({len(words)})")
-        st.write(" · ".join(words) if words else "_none yet_")
+        st.session_state[KEYWORDS_BOX] = st.empty()
+        _show_keywords()
 
 
 def use_model(path: str | Path) -> None:

@@ -27,7 +27,7 @@ def app_env(monkeypatch, tmp_path):
 
 
 def app(page: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(REPO / "Home.py"), default_timeout=TIMEOUT)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
@@ -54,7 +54,12 @@ def test_home_shows_model_machine_and_keywords_from_the_url(app_env):
     assert at.query_params["kw"] == ["hello,thankyou"] or at.query_params["kw"] == "hello,thankyou"
 
 
-def test_translate_edit_and_compose(app_env):
+def test_translate_edit_and_compose(app_env, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(
+        huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9"
+    )  # a hub that is not there
     at = app("pages/4_Translate.py", kw="thankyou,hello")
     assert "rule-based" in texts(at)
     at.button(key="down0").click().run()  # reorder: hello, thankyou
@@ -65,6 +70,12 @@ def test_translate_edit_and_compose(app_env):
     at.button(key="del2").click().run()
     at.button[[b.label for b in at.button].index("Translate")].click().run()
     assert "Hello, thank you." in texts(at) and "made by rule-based" in texts(at)
+    at.text_input[0].input("dog")
+    at.button[[b.label for b in at.button].index("Add word")].click().run()
+    assert "keywords have changed" in texts(at)  # the sentence shown is marked stale
+    at.button[[b.label for b in at.button].index("Download FLAN-T5 now")].click().run()
+    assert not at.exception and "The download did not work" in at.error[0].value  # no hub from here
+    at.button(key="del2").click().run()
     at.button[[b.label for b in at.button].index("Clear keywords")].click().run()
     assert at.session_state["keywords"] == []
     assert "No keywords yet" in texts(at)
@@ -84,6 +95,8 @@ def test_upload_a_real_clip(app_env):
     assert at.image, "a skeleton animation is shown"
     at.button[[b.label for b in at.button].index("Add all to keywords")].click().run()
     assert at.session_state["keywords"] == ["please"]
+    sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown)
+    assert "Keywords (1)" in sidebar and "please" in sidebar  # the sidebar caught up at once
 
 
 @needs_shared
@@ -144,6 +157,9 @@ def test_live_page_without_a_server(app_env):
     # drives the real camera path).
     at = app("pages/1_Live_camera.py")
     assert "camera component could not start here" in at.error[0].value
+    body = texts(at)
+    assert "Learned from many signers (recognised best): hello, thankyou" in body
+    assert [r for r in at.radio[0].options] == ["Signs", "Fingerspelling", "Both (automatic)"]
 
 
 def test_train_form_refuses_impossible_values(app_env):
@@ -185,7 +201,7 @@ def test_train_a_run_then_use_its_model(app_env):
     use = next(b for b in at.button if b.label == "Use this model")
     use.click().run()
     assert Path(at.session_state["active_model"]) == run_dir / "model"
-    at.switch_page(str(REPO / "app.py")).run()
+    at.switch_page(str(REPO / "Home.py")).run()
     assert not at.exception and "**apptest-run**" in texts(at)
 
 
