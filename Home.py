@@ -38,6 +38,8 @@ if loaded is not None:
         + (", rejects words outside its vocabulary" if len(signs) < len(loaded.labels) else "")
         + f"; rejection threshold {loaded.threshold:.2f}."
     )
+    for note in loaded.notes:
+        st.warning(note)
     new = m.get("new_signers", {})
     if new:
         st.markdown("**What a new signer can expect** (people the model never saw):")

@@ -110,8 +110,12 @@ def encode_keywords(keywords: list[str]) -> str:
     return ",".join(keywords)
 
 
+MAX_URL_KEYWORDS = 200  # a URL is not a place for more; longer ones are cut, not trusted
+
+
 def decode_keywords(raw: str | None) -> list[str]:
-    return [w for w in (clean_word(x) for x in (raw or "").split(",")) if w]
+    words = (raw or "")[: MAX_URL_KEYWORDS * 42].split(",")[:MAX_URL_KEYWORDS]
+    return [w for w in (clean_word(x) for x in words) if w]
 
 
 def slug(name: str) -> str:

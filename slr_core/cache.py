@@ -26,7 +26,7 @@ from .data import Dataset, DatasetError
 from .keypoints import KeypointsError, read_parquet
 from .landmarks import N_PIPELINE_ROWS, PIPELINE_ROWS
 
-CACHE_VERSION = 3
+CACHE_VERSION = 4
 FRAMES_FILE = "frames.f32"
 COORDS = 3  # x, y, z (z for the 3D hand shapes)
 INDEX_FILE = "index.npz"
@@ -38,8 +38,16 @@ def default_cache_root() -> Path:
 
 
 def fingerprint(dataset: Dataset) -> str:
+    """What the cache is built from: train.csv, the size and modification time of every file it
+    lists (a changed parquet file means a new cache), the pipeline layout and the cache version."""
     h = hashlib.sha1()
     h.update((dataset.root / "train.csv").read_bytes())
+    for i in range(len(dataset)):
+        try:
+            st = dataset.path(i).stat()
+            h.update(f"{st.st_size}:{st.st_mtime_ns};".encode())
+        except OSError:
+            h.update(b"missing;")
     h.update(np.asarray(PIPELINE_ROWS).tobytes())
     h.update(str(CACHE_VERSION).encode())
     return h.hexdigest()[:16]
@@ -78,7 +86,22 @@ def _read_one(path: str):
         kp = read_parquet(path)
     except KeypointsError as exc:
         return None, None, str(exc)
-    return np.ascontiguousarray(kp.data[:, PIPELINE_ROWS, :COORDS]), kp.times, None
+    data = np.ascontiguousarray(kp.data[:, PIPELINE_ROWS, :COORDS])
+    problem = usable(data)
+    if problem:
+        return None, None, f"{path}: {problem}"
+    return data, kp.times, None
+
+
+def usable(data: np.ndarray) -> str:
+    """Why a sequence (T, rows, C) cannot be used, or '' when it can."""
+    if len(data) == 0:
+        return "no frames (zero rows)"
+    if np.isinf(data).any():
+        return "infinite coordinates"
+    if not np.isfinite(data).any():
+        return "no landmark values at all (every coordinate is NaN)"
+    return ""
 
 
 def build_cache(

@@ -12,7 +12,7 @@ safetensors file of the same kind.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class LoadedModel:
     labels: list[str]
     meta: dict
     path: Path
+    notes: list[str] = field(default_factory=list)  # things the user should know about the files
 
     @property
     def config(self) -> ModelConfig:
@@ -134,6 +135,11 @@ def load_model(
     if expect_labels is not None and list(expect_labels) != labels:
         diff = sorted(set(expect_labels) ^ set(labels))[:5]
         raise CheckpointError(f"{file}: its labels differ from the expected ones (e.g. {diff})")
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise CheckpointError(
+            f"{file}: {len(bad)} weight tensor(s) hold NaN or infinite values ({bad[0]} ...)"
+        )
     model = build_model(config)
     try:
         model.load_state_dict(tensors, strict=True)
@@ -141,7 +147,21 @@ def load_model(
         first = str(exc).strip().splitlines()
         raise CheckpointError(f"{file}: weights do not match its model config ({first[0]} ...)") from None
     model.to(device).eval()
-    return LoadedModel(model, labels, meta, Path(path))
+    return LoadedModel(model, labels, meta, Path(path), _description_notes(file, meta))
+
+
+def _description_notes(file: Path, meta: dict) -> list[str]:
+    """A readable model.json that was edited is ignored: say so (the weights' own copy counts)."""
+    readable = file.parent / DESCRIPTION
+    try:
+        copy = json.loads(readable.read_text()) if readable.is_file() else meta
+    except (OSError, ValueError):
+        return [f"{readable} is not valid JSON; the description inside {file.name} is the one used"]
+    if copy != meta:
+        changed = sorted(k for k in set(copy) | set(meta) if copy.get(k) != meta.get(k))
+        return [f"{readable} differs from the description inside {file.name} ({', '.join(changed)}); the copy "
+                f"inside {file.name} is the one used: edits to {DESCRIPTION} change nothing"]  # fmt: skip
+    return []
 
 
 # --- training state for --resume ------------------------------------------------------------------
@@ -165,6 +185,22 @@ def save_training_state(
     if scaler is not None and scaler.is_enabled():
         meta["scaler"] = {k: float(v) if isinstance(v, float) else v for k, v in scaler.state_dict().items()}
     _atomic_save(tensors, meta, Path(path))
+
+
+def read_resume_step(path: str | Path) -> int:
+    """The global step a training state was saved at (its header only)."""
+    meta, _ = _read_header(Path(path))
+    return int(meta.get("global_step", 0))
+
+
+def _read_header(path: Path) -> tuple[dict, None]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            return json.loads((f.metadata() or {}).get("slr", "{}")), None
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a readable training state ({exc})") from None
 
 
 def load_training_state(

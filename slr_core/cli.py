@@ -21,7 +21,7 @@ def _cmd_extract(args) -> int:
 
     report = extract_dataset(args.labels, args.out, args.workers, args.sign_map, progress=not args.quiet)
     print(report.summary())
-    return 1 if report.failures and not report.written and not report.skipped_existing else 0
+    return 1 if report.failures else 0  # a script must see that some clips did not make it
 
 
 def _cmd_cache(args) -> int:
@@ -108,8 +108,11 @@ def _cmd_eval(args) -> int:
     from .evaluate import evaluate_dataset, write_report
 
     loaded = load_model(args.model, args.device)
+    _notes(loaded)
     report = evaluate_dataset(loaded, args.data, device=args.device, threshold=args.threshold,
                               cache_dir=args.cache_dir, progress=not args.quiet)  # fmt: skip
+    for path, why in report.skipped:
+        print(f"  SKIPPED {why if str(path) in why else f'{path}: {why}'}")
     worst = sorted(report.per_class.items(), key=lambda kv: kv[1]["f1"])[:10]
     print(f"model {loaded.name} ({len(loaded.labels)} classes) on {args.data}")
     print("lowest F1:")
@@ -136,6 +139,7 @@ def _cmd_predict(args) -> int:
     from .streaming import StreamConfig, recognize_clip
 
     loaded = load_model(args.model or settings.default_model(), args.device)
+    _notes(loaded)
     bar = None
     if not args.quiet and not args.json:
         from tqdm.auto import tqdm
@@ -163,6 +167,11 @@ def _cmd_predict(args) -> int:
     if not events:
         print(f"no sign recognised in {args.clip} ({result.why_nothing()})")
     return 0
+
+
+def _notes(loaded) -> None:
+    for note in loaded.notes:
+        print(f"note: {note}", file=sys.stderr)
 
 
 def _cmd_translate(args) -> int:

@@ -61,6 +61,20 @@ def load_sign_map(path: str | Path) -> dict[str, int]:
     return {str(k): int(v) for k, v in sorted(raw.items(), key=lambda kv: kv[1])}
 
 
+def default_sign_map(where: Path) -> dict[str, int]:
+    """The default model's 250 signs, for labelled clips without a sign map of their own (said)."""
+    from .checkpoint import CheckpointError, read_description
+    from .settings import default_model
+
+    try:
+        labels = [x for x in read_description(default_model())["labels"] if x != UNKNOWN_LABEL]
+    except (CheckpointError, KeyError) as exc:
+        raise DatasetError(f"{where}: no {SIGN_MAP_NAME} nearby and the default model's signs cannot be read ({exc}); "
+                           "pass --sign-map") from None  # fmt: skip
+    print(f"note: no {SIGN_MAP_NAME} near {where}; using the {len(labels)} signs of the default model")
+    return {name: i for i, name in enumerate(labels)}
+
+
 def _check_signs(signs: pd.Series, sign_map: dict[str, int], where: Path) -> None:
     unknown = sorted(set(signs) - set(sign_map) - {UNKNOWN_LABEL})
     if unknown:
@@ -108,8 +122,11 @@ class Dataset:
         return self.table["participant_id"].to_numpy()
 
 
-def load_dataset(root: str | Path, sign_map: str | Path | None = None) -> Dataset:
-    """Open a Kaggle-layout dataset folder, checking train.csv and the sign map."""
+def load_dataset(
+    root: str | Path, sign_map: str | Path | None = None, fallback_labels: list[str] | None = None
+) -> Dataset:
+    """Open a Kaggle-layout dataset folder, checking train.csv and the sign map (with no map in the
+    folder or its parents: `fallback_labels`, a model's own signs, when given)."""
     root = Path(root)
     if not root.is_dir():
         raise DatasetError(f"{root}: no such dataset folder")
@@ -129,9 +146,13 @@ def load_dataset(root: str | Path, sign_map: str | Path | None = None) -> Datase
     table = table.dropna(subset=["path"]).reset_index(drop=True)
     table["sign"] = table["sign"].fillna(UNKNOWN_LABEL)
     map_path = Path(sign_map) if sign_map else find_sign_map(root)
-    if map_path is None:
+    if map_path is None and fallback_labels:
+        signs = {name: i for i, name in enumerate(x for x in fallback_labels if x != UNKNOWN_LABEL)}
+        print(f"note: no {SIGN_MAP_NAME} in {root} or its parents; using the model's {len(signs)} signs")
+    elif map_path is None:
         raise DatasetError(f"{root}: no {SIGN_MAP_NAME} in the folder or its parents; pass one explicitly")
-    signs = load_sign_map(map_path)
+    else:
+        signs = load_sign_map(map_path)
     _check_signs(table["sign"], signs, csv)
     return Dataset(root, table, signs, map_path)
 
@@ -183,6 +204,7 @@ class ExtractReport:
         lines = [
             f"{self.written} clip(s) extracted, {self.skipped_existing} already there, "
             f"{len(self.failures)} failed -> {self.out}"
+            + (" (the dataset lists the others)" if self.failures else "")
         ]
         lines += [f"  FAILED {path}: {why}" for path, why in self.failures]
         return "\n".join(lines)
@@ -213,8 +235,10 @@ def read_labels(labels_csv: str | Path, sign_map: dict[str, int]) -> pd.DataFram
     if "word" not in table.columns:
         table["word"] = table["sign"]
     table["sequence_id"] = [zlib.crc32(p.encode()) for p in table["path"]]
-    if table["sequence_id"].duplicated().any():
-        raise DatasetError(f"{labels_csv}: a clip is listed twice")
+    twice = table["path"][table["sequence_id"].duplicated(keep=False)]
+    if len(twice):
+        rows = ", ".join(str(i + 2) for i in twice.index[:4])
+        raise DatasetError(f"{labels_csv}: the clip {twice.iloc[0]!r} is listed more than once (rows {rows})")
     return table.reset_index(drop=True)
 
 
@@ -271,9 +295,7 @@ def extract_dataset(
     """
     labels_csv = Path(labels_csv)
     map_path = Path(sign_map_path) if sign_map_path else find_sign_map(labels_csv.parent)
-    if map_path is None:
-        raise DatasetError(f"{labels_csv.parent}: no {SIGN_MAP_NAME} nearby; pass --sign-map")
-    sign_map = load_sign_map(map_path)
+    sign_map = load_sign_map(map_path) if map_path is not None else default_sign_map(labels_csv.parent)
     table = read_labels(labels_csv, sign_map)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -29,6 +29,7 @@ class Report:
     confusion: np.ndarray  # (k, k) over `confusion_labels`
     confusion_labels: list[str]
     open_set: dict = field(default_factory=dict)
+    skipped: list = field(default_factory=list)  # (file, why) of sequences left out
 
     def to_dict(self) -> dict:
         return {
@@ -188,7 +189,7 @@ def evaluate_dataset(
     from .data import DatasetError, load_dataset
     from .features import preprocess, stack
 
-    ds = load_dataset(dataset_dir)
+    ds = load_dataset(dataset_dir, fallback_labels=loaded.labels)
     missing = sorted(set(ds.table["sign"]) - set(loaded.labels))
     if missing:
         raise DatasetError(f"{dataset_dir}: signs the model does not know: {missing[:10]}")
@@ -197,4 +198,6 @@ def evaluate_dataset(
     feats = stack([preprocess(*cache.get(i), length=loaded.config.length) for i in range(len(cache))],
                   loaded.config.length)  # fmt: skip
     probs = predict_features(loaded.model, feats, batch_size, device).probs
-    return evaluate_arrays(y, probs, loaded.labels, loaded.threshold if threshold is None else threshold)
+    report = evaluate_arrays(y, probs, loaded.labels, loaded.threshold if threshold is None else threshold)
+    report.skipped = list(cache.skipped)
+    return report

@@ -23,6 +23,7 @@ from .landmarks import FACE, LEFT_HAND, N_COORDS, N_ROWS, POSE, RIGHT_HAND  # no
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v")
 MAX_SIDE = 1280  # larger frames are downscaled first: the landmarks are normalised anyway
 FALLBACK_FPS = 30.0
+DAMAGED_SHARE = 0.5  # fewer decodable frames than this share of the container's count: a damaged file
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
 
@@ -96,6 +97,8 @@ def _fit(frame_bgr: np.ndarray) -> np.ndarray:
 def open_video(path: str | Path) -> tuple[cv2.VideoCapture, float, int]:
     """Open a video file, checking it first; returns (capture, fps, frame count or 0)."""
     path = Path(path)
+    if path.is_dir():
+        raise VideoError(f"{path}: a folder, not a video file")
     if not path.is_file():
         raise VideoError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -171,6 +174,10 @@ def extract_video(
     if not rows:
         raise VideoError(f"{path}: no video frame could be decoded (damaged or truncated file?)")
     meta: dict = {"frames_expected": expected, "height": int(size[0]), "width": int(size[1])}
+    if expected and len(rows) < DAMAGED_SHARE * expected:
+        raise VideoError(
+            f"{path}: damaged or truncated: only {len(rows)} of its {expected} frames could be decoded"
+        )
     if expected and len(rows) < 0.9 * expected:
         meta["warning"] = f"decoded {len(rows)} of {expected} frames; the file may be truncated"
     times_arr = np.asarray(times, dtype=np.float64)

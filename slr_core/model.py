@@ -65,6 +65,21 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         self.pool_scales = tuple(self.pool_scales)
+        for name in ("num_classes", "length", "patch", "group_dim", "dim", "num_heads", "local_blocks",
+                     "local_window", "global_blocks", "conv_kernel", "head_dim"):  # fmt: skip
+            value = getattr(self, name)
+            least = 0 if name in ("local_blocks", "global_blocks", "local_window") else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigError(f"{name} must be a whole number of at least {least}, got {value!r}")
+        for name in ("drop", "drop_path", "mlp_ratio", "cosine_scale"):
+            value = getattr(self, name)
+            bad = not isinstance(value, (int, float)) or not (
+                0 <= value < 1 if name.startswith("drop") else value > 0
+            )
+            if bad:
+                raise ConfigError(
+                    f"{name} must be {'in [0, 1)' if name.startswith('drop') else 'positive'}, got {value!r}"
+                )
         if self.length % self.patch:
             raise ConfigError(f"length {self.length} must be a multiple of patch {self.patch}")
         if self.dim % self.num_heads or self.group_dim % 2:

@@ -205,6 +205,28 @@ class Run:
         return True
 
 
+def drop_metrics_after(out: Path, step: int) -> int:
+    """Before a resume: remove metrics.jsonl records of steps after the checkpoint (a stopped or
+    killed run logged them; they will be done, and logged, again). Returns how many went."""
+    path = Path(out) / METRICS
+    if not path.is_file():
+        return 0
+    kept, dropped = [], 0
+    for line in path.read_text().splitlines():
+        try:
+            late = json.loads(line).get("step", 0) > step
+        except ValueError:
+            late = True  # a line cut short by the kill
+        if late:
+            dropped += 1
+        else:
+            kept.append(line)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(x + "\n" for x in kept))
+    tmp.replace(path)
+    return dropped
+
+
 def list_runs(root: Path) -> list[Run]:
     """The run folders under `root`, most recently updated first."""
     if not root.is_dir():

@@ -32,13 +32,20 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .augment import AugmentConfig
-from .checkpoint import describe, load_model, load_training_state, save_model, save_training_state
+from .checkpoint import (
+    describe,
+    load_model,
+    load_training_state,
+    read_resume_step,
+    save_model,
+    save_training_state,
+)
 from .data import DatasetError
 from .errors import ConfigError, SLRError
 from .evaluate import choose_threshold, evaluate_arrays, write_report
 from .model import PRESETS, ModelConfig, build_model, count_parameters
 from .predict import predict_loader
-from .runs import CONFIG, EVAL_DIR, MODEL_DIR, RESUME, RunLog, RunState
+from .runs import CONFIG, EVAL_DIR, MODEL_DIR, RESUME, RunLog, RunState, drop_metrics_after
 from .trainset import EpochSampler, SequenceSet, Split, TrainingData, prepare_data, sample_weights
 
 
@@ -308,6 +315,11 @@ class LoopState:
     best: dict | None = None
     best_epoch: int = -1
     bad_epochs: int = 0
+    # the epoch in progress so far, so that a resumed epoch reports the whole epoch's figures
+    epoch_seen: int = 0
+    epoch_loss_sum: float = 0.0
+    epoch_correct: int = 0
+    epoch_seconds: float = 0.0
 
 
 @dataclass
@@ -379,6 +391,8 @@ def train(cfg: TrainConfig, stop: threading.Event | None = None, progress: bool 
     out = Path(cfg.out)
     if ddp.main:
         _check_run_folder(out, cfg.resume)
+    if ddp.main and cfg.resume:
+        drop_metrics_after(out, read_resume_step(out / RESUME))  # the steps after it will be done again
     log = RunLog(out, ddp.main, ddp.world)
     flag = _StopFlag()
     flag.install()
@@ -509,7 +523,8 @@ def _train_epoch(t: Trainer, stop, progress: bool) -> EpochStats | None:
     loader = DataLoader(t.train_set, batch_size=cfg.batch_size, sampler=t.sampler, generator=gen,
                         **t.loader_args)  # fmt: skip
     t.net.train()
-    stats = EpochStats()
+    stats = EpochStats(time.time() - state.epoch_seconds, state.epoch_seen, state.epoch_loss_sum,
+                       state.epoch_correct)  # fmt: skip
     bar = tqdm(loader, desc=f"epoch {epoch + 1}/{cfg.epochs}", disable=not progress, leave=False,
                initial=state.step_in_epoch, total=t.steps_per_epoch)  # fmt: skip
     for batch in bar:
@@ -519,6 +534,12 @@ def _train_epoch(t: Trainer, stop, progress: bool) -> EpochStats | None:
         if state.global_step % cfg.log_every == 0:
             _log_step(t, stats, lr)
         if _should_stop(stop, t.ddp):
+            state.epoch_seen, state.epoch_loss_sum, state.epoch_correct = (
+                stats.seen,
+                stats.loss_sum,
+                stats.correct,
+            )
+            state.epoch_seconds = time.time() - stats.t0
             if t.ddp.main:
                 t.save_state()
             t.log.status(RunState.STOPPED, epoch=epoch, epochs=cfg.epochs, step=state.global_step,
@@ -595,6 +616,7 @@ def _end_epoch(t: Trainer, stats: EpochStats, metrics: dict, progress: bool) -> 
     epoch = state.epoch
     state.epoch += 1
     state.step_in_epoch = 0
+    state.epoch_seen, state.epoch_loss_sum, state.epoch_correct, state.epoch_seconds = 0, 0.0, 0, 0.0
     if not t.ddp.main:
         return
     improved = state.best is None or metrics[cfg.monitor] > state.best[cfg.monitor]

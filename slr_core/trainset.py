@@ -112,6 +112,10 @@ def prepare_data(
     train, val = Split(), Split()
     notes: list[str] = []
     people: dict[str, set] = {}
+    for ds, cache in train_sets + val_sets:
+        if cache.skipped:
+            path, why = cache.skipped[0]
+            notes.append(f"{ds.root}: {len(cache.skipped)} sequence(s) skipped, e.g. {why}")
     for k, (ds, cache) in enumerate(train_sets):
         targets = ds.targets(labels)[cache.keep]
         seq = np.arange(len(cache.keep))

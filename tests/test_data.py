@@ -145,7 +145,7 @@ def test_slr_extract_on_real_clips(tmp_path, capsys):
         ["extract", str(csv), "--out", str(out), "--workers", "2", "--sign-map", str(SIGN_MAP), "--quiet"]
     )
     printed = capsys.readouterr().out
-    assert code == 0
+    assert code == 1  # a clip failed: a script must see it
     assert "3 clip(s) extracted" in printed and "1 failed" in printed and "broken.mp4" in printed
     ds = load_dataset(out)
     assert len(ds) == 3

@@ -86,6 +86,14 @@ def test_resume_continues_exactly(small_dataset, tmp_path):
     # Continue with a data loader worker this time: the draw must not depend on it.
     second = train(config(small_dataset, interrupted, resume=True, workers=1), progress=False)
     assert second.state == "finished"
+    records = [json.loads(x) for x in (interrupted / "metrics.jsonl").read_text().splitlines()]
+    steps = [r["step"] for r in records if r["type"] == "step"]
+    assert steps == sorted(set(steps))  # the resumed part did not log the stopped steps twice
+    straight_epochs = [json.loads(x) for x in (straight / "metrics.jsonl").read_text().splitlines()]
+    for a, b in zip(
+        [r for r in straight_epochs if r["type"] == "epoch"], [r for r in records if r["type"] == "epoch"]
+    ):
+        assert a["train_loss"] == pytest.approx(b["train_loss"]) and a["epoch"] == b["epoch"]  # whole epochs
     a = load_file(str(straight / "resume.safetensors"))
     b = load_file(str(interrupted / "resume.safetensors"))
     assert a.keys() == b.keys()
