@@ -132,10 +132,15 @@ def test_truncated_file(tmp_path):
         extract_video(head)
     frames, fps = read_rgb_frames(popsign_clip("hello"))
     avi = write_video(tmp_path / "full.avi", frames, fps, "mjpeg").read_bytes()
-    cut = tmp_path / "cut.avi"  # a stream cut short: the frames before the cut still decode
-    cut.write_bytes(avi[: len(avi) // 2])
+    cut = tmp_path / "cut.avi"  # a stream cut late: the frames before the cut still decode, kept with a warning
+    cut.write_bytes(avi[: len(avi) * 3 // 4])
     kp = extract_video(cut)
     assert 0 < len(kp) < len(frames)
+    assert "truncated" in kp.meta["warning"]
+    early = tmp_path / "early.avi"  # cut before half its frames: too little left to call it that clip
+    early.write_bytes(avi[: len(avi) // 3])
+    with pytest.raises(VideoError, match="damaged or truncated"):
+        extract_video(early)
 
 
 def test_missing_file(tmp_path):
