@@ -15,10 +15,12 @@ help:
 	@echo "make bench  - run the benchmark scripts under bench/"
 
 $(STAMP): requirements.txt pyproject.toml
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@test -x $(BIN)/python || { echo "creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "installing the pinned packages into $(VENV) (a few minutes the first time: torch, mediapipe, streamlit)"
+	$(BIN)/python -m pip install --progress-bar on -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $@
+	@echo "$(VENV) is ready"
 
 run: $(STAMP)
 	$(BIN)/streamlit run Home.py --server.port $(PORT)

@@ -81,6 +81,11 @@ def render(playing: bool) -> None:
         stats_box.caption(f"{snap['fps']:.1f} frames processed per second · {snap['frames']} frames, "
                           f"hands in {snap['hand_frames']} · {snap['last_ms']:.0f} ms per frame"
                           + (f" · spelling: {snap['spelling'].upper()}" if snap["spelling"] else ""))  # fmt: skip
+        if snap["behind"]:
+            stats_box.warning(
+                f"This computer is behind: {snap['last_ms']:.0f} ms per frame, so frames are skipped (the "
+                "picture stays live, but quick signs may be missed). Closing other programs or tabs helps."
+            )
     elif snap["frames"]:
         stats_box.caption(
             f"Camera stopped · {snap['frames']} frames processed, hands in {snap['hand_frames']}"

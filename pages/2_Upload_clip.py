@@ -1,13 +1,18 @@
-"""Upload a recorded clip: keypoints with a progress bar, every sign found, a skeleton animation."""
+"""Upload a recorded clip: keypoints with a progress bar, every sign found on a timeline, the clip and
+its skeleton side by side (a result's button plays its span), and what the model thought when
+nothing passed its threshold."""
 
 import tempfile
 from pathlib import Path
 
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from slr_core import ui
 from slr_core.extract import VIDEO_SUFFIXES, VideoError
-from slr_core.streaming import recognize_clip
+from slr_core.streaming import clip_guess, recognize_clip
 from slr_core.viz import animation_gif
 
 ACCEPTED = [s.lstrip(".") for s in VIDEO_SUFFIXES]
@@ -36,7 +41,50 @@ def analyse(upload, classifier, bar) -> dict:
             return {"error": str(exc).replace(str(clip), upload.name)}
         except Exception as exc:  # keep the page usable whatever the file does to a decoder
             return {"error": f"{upload.name} could not be processed ({type(exc).__name__})"}
-    return {"kp": found.keypoints, "events": found.events, "name": upload.name, "error": None}
+    guess = None if found.events else clip_guess(found.keypoints, classifier)
+    return {"kp": found.keypoints, "events": found.events, "name": upload.name, "error": None,
+            "guess": guess, "video": bytes(upload.getbuffer()), "type": upload.type or "video/mp4"}  # fmt: skip
+
+
+def hand_spans(kp) -> list[tuple[float, float]]:
+    """(start, end) seconds of each stretch of frames with a hand in view."""
+    present = kp.hands_present().astype(np.int8)
+    edges = np.flatnonzero(np.diff(np.r_[0, present, 0]))
+    return [(float(kp.times[a]), float(kp.times[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def timeline(kp, events) -> alt.Chart:
+    """Where the hands are in view (grey) and each sign found (coloured), over the clip's time."""
+    rows = [
+        {"row": "hands in view", "from": a, "to": max(b, a + 0.03), "what": "hands"}
+        for a, b in hand_spans(kp)
+    ]
+    rows += [
+        {"row": "signs", "from": e.start, "to": max(e.end, e.start + 0.03), "what": e.label} for e in events
+    ]
+    scale = alt.Scale(domain=[0, max(kp.duration, 0.1)])
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_bar(height=18)
+        .encode(
+            x=alt.X("from:Q", title="seconds", scale=scale),
+            x2="to:Q",
+            y=alt.Y("row:N", title=None),
+            color=alt.Color("what:N", legend=None),
+            tooltip=["what", "from", "to"],
+        )  # fmt: skip
+        .properties(height=90)
+    )
+
+
+def show_guess(guess, threshold: float) -> None:
+    """What the model thought of a clip where nothing passed the threshold."""
+    st.info(f"Hands were found, but no sign was recognised with enough confidence (the model accepts a "
+            f"sign at {threshold:.0%} or more). What it thought:")  # fmt: skip
+    if guess is not None and guess.unknown > guess.probability:
+        st.write(f"Most likely a movement outside its vocabulary ({guess.unknown:.0%}); the closest signs:")
+    if guess is not None:
+        st.dataframe([{"sign": n, "probability": f"{p:.1%}"} for n, p in guess.top5], hide_index=True)
 
 
 classifier = ui.classifier()
@@ -64,7 +112,7 @@ if result:
                 st.warning("No hands were found in this clip, so there is nothing to recognise. Make sure "
                            "the signer's hands are in the picture.")  # fmt: skip
             else:
-                st.info("Hands were found, but no sign was recognised with enough confidence.")
+                show_guess(result.get("guess"), classifier.threshold if classifier else 0.0)
         else:
             st.subheader(f"{len(events)} sign(s) found")
             st.dataframe(
@@ -88,10 +136,22 @@ if result:
                 if cols[i].button(f"Add “{e.label}”", key=f"add{i}"):
                     ui.add_keywords([e.label])
                     st.success(f"Added: {e.label}")
+            cols = st.columns(len(events) + 1)
+            cols[0].caption("Play a sign's span:")
+            for i, e in enumerate(events, start=1):
+                if cols[i].button(f"▶ {e.label} at {e.start:.1f} s", key=f"play{i}"):
+                    st.session_state["upload_play"] = (result["name"], e.start, e.end)
+        if hands:
+            st.altair_chart(timeline(kp, events), width="stretch")
+        play = st.session_state.get("upload_play")
+        start, end = (play[1], play[2] + 0.3) if play and play[0] == result["name"] else (0.0, None)
+        left, right = st.columns(2)
+        left.video(result["video"], format=result["type"], start_time=max(start - 0.2, 0.0), end_time=end)
+        left.caption("The clip" + (f", from {start:.1f} s" if end else ""))
         if hands:
             if "gif" not in result:  # drawn once per clip, not on every rerun
                 with st.spinner("Drawing the skeleton ..."):
-                    result["gif"] = animation_gif(kp, caption=result["name"][:30])
-            st.image(result["gif"], caption="Skeleton of the clip")
+                    result["gif"] = animation_gif(kp, size=480, caption=result["name"][:30])
+            right.image(result["gif"], caption="Its skeleton, as the model sees it", width="stretch")
 elif classifier is None:
     st.stop()

@@ -6,7 +6,7 @@ from pathlib import Path
 import streamlit as st
 
 from slr_core import app_state, settings, ui
-from slr_core.data import UNKNOWN_LABEL, DatasetError, load_dataset
+from slr_core.data import UNKNOWN_LABEL, DatasetError, extract_dataset, load_dataset
 from slr_core.keypoints import KeypointsError, read_parquet
 from slr_core.viz import animation_gif
 
@@ -36,6 +36,8 @@ ui.page_setup("Dataset explorer", "🗂️")
 st.title("🗂️ Dataset explorer")
 roots = settings.data_dirs()
 datasets = app_state.list_datasets()
+counts = {d: app_state.sequence_count(d) for d in datasets}
+datasets.sort(key=lambda d: -counts[d])  # the largest first: the 12-sequence fixture is not a start
 preferred = settings.preferred_dataset()
 if preferred:
     try:
@@ -43,10 +45,53 @@ if preferred:
         datasets = [p] + [d for d in datasets if d != p]
     except ValueError as exc:
         st.warning(f"SLR_DATASET: {exc}")
+clips = app_state.clip_folders()
 
 OTHER = "another folder inside the data folders ..."
-options = [str(d) for d in datasets] + [OTHER]
-choice = st.selectbox("Dataset", options, index=0)
+options = [str(d) for d in datasets] + [str(c) for c in clips] + [OTHER]
+
+
+def describe(option: str) -> str:
+    if option == OTHER:
+        return option
+    path = Path(option)
+    if path in clips:
+        return f"{app_state.dataset_name(path)} · video clips, keypoints not extracted yet"
+    return f"{app_state.dataset_name(path)} · {counts.get(path, 0)} sequences"
+
+
+def offer_extraction(folder: Path) -> None:
+    """A folder of labelled clips: extract its keypoints into the first data folder, with progress."""
+    n = app_state.sequence_count_of_labels(folder)
+    target = roots[0] / f"{folder.name}-kp"
+    st.info(f"**{app_state.dataset_name(folder)}** holds {n} labelled video clips whose keypoints have not "
+            f"been extracted yet. Extraction runs MediaPipe Holistic over every frame (about a second per "
+            f"clip per core) and writes a Kaggle-layout dataset to `{target}`; the same as "
+            f"`slr extract {folder / 'labels.csv'} --out {target}`.")  # fmt: skip
+    if not st.button(f"Extract keypoints of {n} clips", type="primary"):
+        return
+    bar = st.progress(0.0, text="Starting MediaPipe ...")
+
+    def progress(done: int, total: int) -> None:
+        bar.progress(done / max(total, 1), text=f"Extracted {done} of {total} clips")
+
+    try:
+        report = extract_dataset(folder / "labels.csv", target, workers=max(1, min(os.cpu_count() or 1, 4, n)),
+                                 progress=progress)  # fmt: skip
+    except (DatasetError, OSError, ValueError) as exc:
+        st.error(f"Extraction failed: {exc}")
+        return
+    bar.empty()
+    if report.failures:
+        st.warning(f"{len(report.failures)} clip(s) could not be used: "
+                   + "; ".join(f"{Path(c).name}: {e}" for c, e in report.failures[:5]))  # fmt: skip
+    st.session_state["explorer_next"] = str(target.resolve())
+    st.rerun()
+
+
+if st.session_state.get("explorer_next") in options:  # a dataset just extracted opens at once
+    st.session_state["explorer_dataset"] = st.session_state.pop("explorer_next")
+choice = st.selectbox("Dataset", options, index=0, format_func=describe, key="explorer_dataset")
 folder = None
 if choice == OTHER:
     typed = st.text_input("Dataset folder", placeholder=str(roots[0] / "my-signs") if roots else "")
@@ -55,6 +100,9 @@ if choice == OTHER:
             folder = app_state.inside(typed, roots)
         except ValueError as exc:
             st.error(str(exc))
+elif Path(choice) in clips:
+    offer_extraction(Path(choice))
+    st.stop()
 else:
     folder = choice
 if not datasets and choice == OTHER and not folder:
@@ -107,8 +155,10 @@ try:
     if show:
         kp = keypoints()
         shown = "an out-of-vocabulary word" if true_label == UNKNOWN_LABEL else true_label
+        short = (f"; only {len(kp)} frames ({kp.duration:.1f} s) were recorded for this sample, so its "
+                 "animation is short and jumpy: that is the data, not the player") if len(kp) < 15 else ""  # fmt: skip
         st.session_state["explorer_gif"] = (animation_gif(kp, caption=shown), f"true label: {shown}, "
-                                            f"{len(kp)} frames")  # fmt: skip
+                                            f"{len(kp)} frames{short}")  # fmt: skip
     if classify:
         classifier = ui.classifier()
         if classifier is not None:

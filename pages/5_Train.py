@@ -2,7 +2,9 @@
 resume it, read its evaluation, and make the new model the active one."""
 
 import time
+from pathlib import Path
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -16,12 +18,22 @@ st.title("🏋️ Train a model")
 root = settings.runs_dir()
 datasets = app_state.list_datasets()
 
+counts = {d: app_state.sequence_count(d) for d in datasets}
+datasets.sort(key=lambda d: -counts[d])  # the largest first
+# the defaults are fixed once per session: a default that changes on each rerun resets the widget,
+# and a typed name or a chosen dataset would be lost
+if st.session_state.pop("train_started", False) or "train_name" not in st.session_state:
+    st.session_state["train_name"] = time.strftime("run-%Y%m%d-%H%M%S")  # the next run's default
+if "train_data" not in st.session_state:
+    st.session_state["train_data"] = [str(datasets[0])] if datasets else []
+
 with st.form("new_run"):
     st.subheader("New run")
     data = st.multiselect("Training data (Kaggle-layout dataset folders)", [str(d) for d in datasets],
-                          default=[str(datasets[0])] if datasets else [])  # fmt: skip
+                          key="train_data",
+                          format_func=lambda o: f"{app_state.dataset_name(Path(o))} · {counts[Path(o)]} sequences")  # fmt: skip
     c = st.columns(3)
-    name = c[0].text_input("Run name", value=time.strftime("run-%Y%m%d-%H%M%S"))
+    name = c[0].text_input("Run name", key="train_name")
     preset = c[1].selectbox("Model size", list(PRESETS), index=list(PRESETS).index("small"))
     devices = ["auto", "cpu"] + (["cuda"] if jobs.gpu_count() else [])
     device = c[2].selectbox("Device", devices)
@@ -41,6 +53,7 @@ if start:
         run = jobs.start_run(root, name, data, preset, int(epochs), int(batch), float(lr), device,
                              {"folds": int(folds)}, int(processes))  # fmt: skip
         st.session_state["train_run"] = run.name
+        st.session_state["train_started"] = True  # the next run gets a fresh default name
         st.success(f"Started {run.name}.")
     except ValueError as exc:
         st.error(f"Cannot start: {exc}")
@@ -55,13 +68,29 @@ st.session_state["train_run"] = run_name
 run = runs[names.index(run_name)]
 
 
+def trained_on(run: Run) -> str:
+    from slr_core.checkpoint import read_description
+
+    try:
+        d = read_description(run.model_dir / WEIGHTS)
+    except Exception:  # a model being written or damaged: say nothing rather than break the page
+        return "(its description could not be read)"
+    signers = d.get("training", {}).get("signers_per_sign", {})
+    return app_state.coverage(d) + (
+        f" (at most {max(signers.values())} signers for a sign)" if signers else ""
+    )
+
+
 @st.fragment(run_every=2.0)
 def follow(run: Run) -> None:
     status = run.status()
     state = status.get("state", "unknown")
     steps, epochs = run.metrics()
     done, total = status.get("epoch", 0), status.get("epochs") or run.config().get("epochs") or 1
-    st.markdown(f"**{run.name}**: {state}" + (f". {status['message']}" if status.get("message") else ""))
+    message = status.get("message", "")
+    if message.startswith(state):  # "stopped; continue with --resume" after "stopped"
+        message = message[len(state) :].lstrip(".;: ")
+    st.markdown(f"**{run.name}**: {state}" + (f". {message}" if message else ""))
     st.progress(min(done / total, 1.0), text=f"epoch {done} of {total}")
     c = st.columns(3)
     if state in ACTIVE and c[0].button("Stop", key=f"stop-{run.name}"):
@@ -86,12 +115,19 @@ def follow(run: Run) -> None:
             e = pd.DataFrame(epochs).set_index("epoch")
             acc = [k for k in ("train_acc", "val_top1", "val_top5") if k in e]
             cols[1].caption("accuracy per epoch")
-            cols[1].line_chart(e[acc], height=220)
+            long = e[acc].reset_index().melt("epoch", var_name="measure", value_name="accuracy")
+            chart = alt.Chart(long).mark_line(point=True)  # points: one epoch already shows
+            cols[1].altair_chart(chart.encode(x="epoch:Q", y="accuracy:Q", color="measure:N"), height=220)
     log = run.log_tail(8)
     if log:
         with st.expander("log"):
             st.code(log)
     report = run.report()
+    if state in DONE and (run.model_dir / WEIGHTS).exists():
+        st.write(f"The model knows {trained_on(run)}.")
+        if "only" in trained_on(run):
+            st.warning("It can only ever answer the signs it has data for; a sign without data will come out "
+                       "as one of those. Add data for more signs before using it for real.")  # fmt: skip
     if report and state in DONE:
         st.subheader("Evaluation on the validation split")
         o = report.get("open_set", {})

@@ -7,6 +7,7 @@ The app reads and writes only inside its folders: paths typed by a user are chec
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,11 +44,23 @@ class ModelEntry:
     def summary(self) -> str:
         """What the model is: where it comes from, its signs, what it was trained on."""
         d = self.description
-        labels = d.get("labels", [])
-        signs = [x for x in labels if not x.startswith("_")]
         training = d.get("training", {})
         data = ", ".join(training.get("data", [])) or "unknown data"
-        return f"{self.origin}; {len(signs)} signs; trained on {data} ({training.get('train_sequences', '?')} sequences)"
+        return (f"{self.origin}; {coverage(d)}; trained on {data} "
+                f"({training.get('train_sequences', '?')} sequences)")  # fmt: skip
+
+
+def coverage(description: dict) -> str:
+    """How many of a model's signs it has training data for ("250 signs", or "250 signs, only 2 with
+    training data" for a model trained on a subset: the others it can never answer right)."""
+    signs = [x for x in description.get("labels", []) if not x.startswith("_")]
+    signers = description.get("training", {}).get("signers_per_sign")
+    if not signers:
+        return f"{len(signs)} signs"
+    with_data = sum(1 for s in signs if signers.get(s, 0) > 0)
+    if with_data == len(signs):
+        return f"{len(signs)} signs"
+    return f"{len(signs)} signs, only {with_data} with training data"
 
 
 def list_models() -> list[ModelEntry]:
@@ -83,6 +96,56 @@ def list_datasets() -> list[Path]:
         for csv in sorted([*root.glob("train.csv"), *root.glob("*/train.csv"), *root.glob("*/*/train.csv")]):
             found.append(csv.parent.resolve())
     return list(dict.fromkeys(found))
+
+
+def sequence_count(folder: Path) -> int:
+    """Sequences a dataset lists (the rows of its train.csv; 0 when unreadable)."""
+    try:
+        with open(folder / "train.csv", "rb") as f:
+            return max(sum(1 for _ in f) - 1, 0)
+    except OSError:
+        return 0
+
+
+def extracted_from(folder: Path) -> Path | None:
+    """The labels.csv a dataset made by `slr extract` came from (None for other datasets)."""
+    try:
+        return Path(json.loads((folder / "extract_report.json").read_text())["labels"]).resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def clip_folders() -> list[Path]:
+    """Folders of labelled clips (a labels.csv, no train.csv) in the data roots, two levels deep,
+    that no dataset in the roots was extracted from yet."""
+    done = {extracted_from(d) for d in list_datasets()}
+    found = []
+    for root in settings.data_dirs():
+        if not root.is_dir():
+            continue
+        for csv in sorted([*root.glob("*/labels.csv"), *root.glob("*/*/labels.csv")]):
+            if not (csv.parent / "train.csv").exists() and csv.resolve() not in done:
+                found.append(csv.parent.resolve())
+    return list(dict.fromkeys(found))
+
+
+def sequence_count_of_labels(folder: Path) -> int:
+    """Clips a labels.csv lists (0 when unreadable)."""
+    try:
+        with open(folder / "labels.csv", "rb") as f:
+            return max(sum(1 for line in f if line.strip()) - 1, 0)
+    except OSError:
+        return 0
+
+
+def dataset_name(folder: Path) -> str:
+    """A dataset's folder as a person reads it: its path inside its data root."""
+    for root in settings.data_dirs():
+        try:
+            return str(Path(folder).resolve().relative_to(root))
+        except ValueError:
+            continue
+    return Path(folder).name
 
 
 # --- keywords --------------------------------------------------------------------------------------

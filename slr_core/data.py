@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -266,19 +267,28 @@ def _extract_one(job: tuple[str, str]) -> tuple[str, str | None]:
         return clip, str(exc)
 
 
-def _run_extraction(jobs: list[tuple[str, str]], workers: int, report: ExtractReport, progress: bool) -> None:
-    """Extract (clip, parquet) jobs in worker processes, one MediaPipe graph each; fills the report."""
+def _run_extraction(
+    jobs: list[tuple[str, str]],
+    workers: int,
+    report: ExtractReport,
+    progress: bool | Callable[[int, int], None],
+) -> None:
+    """Extract (clip, parquet) jobs in worker processes, one MediaPipe graph each; fills the report.
+    progress: a tqdm bar (True), nothing (False), or a callback (clips done, clips in all)."""
     failed: dict[str, str] = {}
     if jobs:
         workers = max(1, min(workers, len(jobs)))
         ctx = mp.get_context("spawn")  # fork after torch/MediaPipe threads start is unsafe
         with ctx.Pool(workers, initializer=_init_worker) as pool:
             results = pool.imap_unordered(_extract_one, jobs)
-            for clip, error in tqdm(results, total=len(jobs), desc="extract", disable=not progress):
+            bar = tqdm(results, total=len(jobs), desc="extract", disable=progress is not True)
+            for done, (clip, error) in enumerate(bar, start=1):
                 if error is None:
                     report.written += 1
                 else:
                     failed[clip] = error
+                if callable(progress):
+                    progress(done, len(jobs))
     report.failures = sorted(failed.items())
 
 
@@ -287,7 +297,7 @@ def extract_dataset(
     out_dir: str | Path,
     workers: int = 1,
     sign_map_path: str | Path | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[int, int], None] = True,
 ) -> ExtractReport:
     """Turn a folder of labelled clips into a Kaggle-layout dataset, in parallel.
 
@@ -328,6 +338,8 @@ def extract_dataset(
     train.to_csv(tmp, index=False)
     tmp.replace(out / "train.csv")
     (out / "extract_report.json").write_text(
-        json.dumps({"labels": str(labels_csv), "clips": len(table), "failures": report.failures}, indent=1)
+        json.dumps(
+            {"labels": str(labels_csv.resolve()), "clips": len(table), "failures": report.failures}, indent=1
+        )
     )
     return report

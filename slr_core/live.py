@@ -27,6 +27,8 @@ from .viz import draw_skeleton
 
 MODES = ("signs", "spelling", "auto")
 SHOW_S = 2.0  # how long the overlay shows a recognised sign
+SLOW_MS = 90.0  # frames slower than this (under ~11 per second) to follow signing well
+SLOW_FRAMES = 15  # the median over this many frames decides "behind"
 
 
 class LiveSession:
@@ -44,6 +46,7 @@ class LiveSession:
         max_events: int = 64,
         letters: LetterModel | None = None,
         mode: str = "signs",
+        slow_ms: float = SLOW_MS,
     ) -> None:
         if mode not in MODES or (mode != "signs" and letters is None):
             raise ValueError(f"mode must be one of {MODES} (spelling needs a letter model), got {mode!r}")
@@ -61,6 +64,13 @@ class LiveSession:
         self._last_ms = 0.0
         self._last_sign: SignEvent | None = None
         self._t0: float | None = None
+        # Degrading by design: frames that arrive while one is processed are dropped (the webrtc
+        # worker hands over only the newest), so the picture never lags; when the median frame
+        # takes longer than slow_ms the snapshot says "behind" and the page tells the person.
+        # (MediaPipe's lighter pose model is not inside the 0.10.21 wheel and would be downloaded
+        # on first use; downscaling the picture measured no faster: neither is used.)
+        self.slow_ms = slow_ms
+        self._ms: deque[float] = deque(maxlen=SLOW_FRAMES)
 
     def process(self, rgb: np.ndarray, t: float | None = None) -> np.ndarray:
         """Landmarks, recogniser and skeleton overlay for one RGB frame; returns the drawn frame."""
@@ -77,6 +87,7 @@ class LiveSession:
             # never draw on the caller's frame (it may be reused or shown elsewhere)
             out = draw_skeleton(np.array(rgb, copy=True, order="C"), landmarks)
             self._last_ms = (time.perf_counter() - start) * 1000
+            self._ms.append(self._last_ms)
             label = self._state_label(float(t))
             if label:
                 cv2.putText(
@@ -160,6 +171,7 @@ class LiveSession:
                 "hand_frames": self._hand_frames,
                 "fps": fps,
                 "last_ms": self._last_ms,
+                "behind": len(self._ms) >= SLOW_FRAMES and float(np.median(self._ms)) > self.slow_ms,
                 "spelling": self.speller.word.text if self.speller is not None else "",
             }
 
@@ -170,6 +182,7 @@ class LiveSession:
                 self.extractor.close()
                 self.extractor = None
             self._times.clear()
+            self._ms.clear()
 
 
 def make_video_callback(session: LiveSession):

@@ -119,6 +119,7 @@ class Guess:
     accepted: bool
     top5: list[tuple[str, float]] = field(default_factory=list)
     personal: bool = False  # a word of the person's own library (matcher.PersonalClassifier)
+    unknown: float = 0.0  # the probability of `_unknown` (a movement outside the vocabulary)
 
 
 class Classifier:
@@ -154,8 +155,11 @@ class Classifier:
     def decide(self, probs: np.ndarray, threshold: float | None = None) -> Guess:
         """The open-set decision for one row of probabilities."""
         best, p, ok = accept(probs[None], self.labels, self.threshold if threshold is None else threshold)
-        i = int(best[0])
-        return Guess(i, self.labels[i], float(p[0]), bool(ok[0]), top_signs(probs, self.labels))
+        i, u = int(best[0]), unknown_index(self.labels)
+        unknown = 0.0 if u is None else float(probs[u])
+        return Guess(
+            i, self.labels[i], float(p[0]), bool(ok[0]), top_signs(probs, self.labels), unknown=unknown
+        )
 
     def guess(self, data: np.ndarray, times: np.ndarray, threshold: float | None = None) -> Guess | None:
         """The best sign for a window (None without hands); accepted when at least the threshold

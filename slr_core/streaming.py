@@ -296,6 +296,13 @@ def sign_span(data: np.ndarray, times: np.ndarray, config: StreamConfig | None =
     return slice(i, j + 1)
 
 
+def clip_guess(kp: Keypoints, classifier: Classifier) -> Guess | None:
+    """What the classifier makes of a clip's longest stretch of signing, accepted or not (shown when
+    no sign passed the threshold, so the person sees what it thought); None without hands."""
+    span = sign_span(kp.data, kp.times)
+    return classifier.guess(kp.data[span], kp.times[span])
+
+
 def clip_stretches(signing: np.ndarray, times: np.ndarray, cfg: StreamConfig) -> list[tuple[int, int]]:
     """(first, last) frame of each stretch of signing in a whole clip: hands apart by at most gap_s;
     too-short bursts merged into a neighbour closer than merge_gap_s, else dropped; the whole span

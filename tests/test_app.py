@@ -93,10 +93,32 @@ def test_upload_a_real_clip(app_env):
     table = at.dataframe[0].value
     assert list(table["sign"]) == ["please"]  # a clip the bundled model trained on
     assert at.image, "a skeleton animation is shown"
+    videos = at.get("video")
+    assert len(videos) == 1 and videos[0].proto.start_time == 0  # the clip itself, from its start
+    labels = [b.label for b in at.button]
+    play = next(label for label in labels if label.startswith("▶ please at "))
+    at.button[labels.index(play)].click().run()
+    start = float(play.split(" at ")[1].rstrip(" s"))
+    video = at.get("video")[0].proto
+    assert video.start_time == int(max(start - 0.2, 0.0)) and video.end_time > start  # plays the sign's span
     at.button[[b.label for b in at.button].index("Add all to keywords")].click().run()
     assert at.session_state["keywords"] == ["please"]
     sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown)
     assert "Keywords (1)" in sidebar and "please" in sidebar  # the sidebar caught up at once
+
+
+@needs_shared
+def test_upload_shows_what_it_thought_when_nothing_is_accepted(app_env):
+    at = app("pages/2_Upload_clip.py")  # "about": a word outside the vocabulary the model rejects
+    at.file_uploader[0].upload("about.mp4", popsign_clip("about").read_bytes(), "video/mp4")
+    at.run()
+    assert not at.exception
+    body = texts(at)
+    assert "no sign was recognised with enough confidence" in body and "What it thought" in body, body
+    assert "outside its vocabulary" in body
+    guesses = at.dataframe[0].value
+    assert len(guesses) == 5 and "_unknown" not in set(guesses["sign"])
+    assert at.get("video") and at.image  # the clip and its skeleton are still shown
 
 
 @needs_shared
@@ -120,18 +142,46 @@ def test_upload_bad_files(app_env, tmp_path):
 @needs_shared
 def test_dataset_explorer(app_env):
     at = app("pages/3_Dataset_explorer.py")
-    options = at.selectbox[0].options
-    fixture = next(o for o in options if o.endswith("asl-signs-full-fixture"))
-    at.selectbox[0].select(fixture).run()
+    options = at.selectbox[0].options  # by name and size, the largest first
+    assert options[0] == "asl-signs-subset · 518 sequences", options
+    assert "asl-signs-full-fixture · 12 sequences" in options and not any("/" in o for o in options[:2])
+    assert at.selectbox[0].value.endswith("asl-signs-subset")
+    at.selectbox[0].select(str(DATA / "asl-signs-full-fixture")).run()
     at.selectbox[1].select("hello").run()
     at.button[[b.label for b in at.button].index("Show animation")].click().run()
     assert at.image and "true label: hello" in at.image[0].captions[0]
+    frames = int(at.image[0].captions[0].split(", ")[1].split(" frames")[0])
+    assert ("short and jumpy" in at.image[0].captions[0]) == (frames < 15)
     at.button[[b.label for b in at.button].index("Classify")].click().run()
     assert not at.exception
     assert "Prediction:" in texts(at) and "true label: **hello**" in texts(at)
     add = next(b for b in at.button if b.label.startswith("Add"))
     add.click().run()
     assert len(at.session_state["keywords"]) == 1
+
+
+@needs_shared
+def test_dataset_explorer_extracts_a_folder_of_clips(app_env, monkeypatch, tmp_path):
+    import shutil
+
+    clips = tmp_path / "data" / "my-clips"
+    clips.mkdir(parents=True)
+    for word in ("please", "hello"):
+        shutil.copy(popsign_clip(word), clips / f"{word}.mp4")
+    (clips / "labels.csv").write_text("path,sign\nplease.mp4,please\nhello.mp4,hello\n")
+    monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "data"))
+    at = app("pages/3_Dataset_explorer.py")
+    assert at.selectbox[0].options[0] == "my-clips · video clips, keypoints not extracted yet"
+    assert "2 labelled video clips" in texts(at)
+    at.button[[b.label for b in at.button].index("Extract keypoints of 2 clips")].click().run()
+    assert not at.exception, at.exception
+    assert (tmp_path / "data" / "my-clips-kp" / "train.csv").exists()
+    assert at.selectbox[0].value == str((tmp_path / "data" / "my-clips-kp").resolve())  # opened at once
+    assert at.selectbox[0].options == [
+        "my-clips-kp · 2 sequences",
+        "another folder inside the data folders ...",
+    ]
+    assert "2 sequences, 2 signs" in texts(at)
 
 
 def test_dataset_explorer_without_data(app_env, monkeypatch, tmp_path):
@@ -181,9 +231,12 @@ def test_train_form_refuses_impossible_values(app_env):
 @pytest.mark.slow
 def test_train_a_run_then_use_its_model(app_env):
     at = app("pages/5_Train.py")
-    fixture = next(o for o in at.multiselect[0].options if o.endswith("asl-signs-subset"))
-    at.multiselect[0].set_value([fixture])
+    assert at.multiselect[0].options[0] == "asl-signs-subset · 518 sequences"  # by name, the largest first
+    assert at.multiselect[0].value == [str(DATA / "asl-signs-subset")]
+    at.multiselect[0].set_value([str(DATA / "asl-signs-subset")])
     at.text_input[0].input("apptest-run")
+    at.run()  # any rerun before Start (a second later: another default name) keeps what was typed
+    assert at.text_input[0].value == "apptest-run"
     at.selectbox[0].select("tiny")
     at.number_input[0].set_value(1)
     at.number_input[1].set_value(32)
@@ -197,7 +250,10 @@ def test_train_a_run_then_use_its_model(app_env):
     state = wait_for_state(Run(run_dir), ended, timeout=240)["state"]
     assert state == "finished", (run_dir / "train.log").read_text()[-2000:]
     at.run()
-    assert "Evaluation on the validation split" in texts(at)
+    body = texts(at)
+    assert "Evaluation on the validation split" in body
+    assert "250 signs, only 2 with training data" in body and "can only ever answer" in at.warning[0].value
+    assert "finished. finished" not in body
     use = next(b for b in at.button if b.label == "Use this model")
     use.click().run()
     assert Path(at.session_state["active_model"]) == run_dir / "model"

@@ -132,7 +132,8 @@ def test_truncated_file(tmp_path):
         extract_video(head)
     frames, fps = read_rgb_frames(popsign_clip("hello"))
     avi = write_video(tmp_path / "full.avi", frames, fps, "mjpeg").read_bytes()
-    cut = tmp_path / "cut.avi"  # a stream cut late: the frames before the cut still decode, kept with a warning
+    # a stream cut late: the frames before the cut still decode, kept with a warning
+    cut = tmp_path / "cut.avi"
     cut.write_bytes(avi[: len(avi) * 3 // 4])
     kp = extract_video(cut)
     assert 0 < len(kp) < len(frames)

@@ -73,3 +73,17 @@ def test_close_then_reopen_starts_a_fresh_stream(classifier, stream):
     assert [e.label for e in session.drain()] == [SIGNS[0]]
     session.close()
     session.close()  # closing twice is harmless
+
+
+def test_a_session_that_falls_behind_says_so_and_still_recognises(classifier, stream):
+    frames, times = stream
+    session = LiveSession(classifier, slow_ms=0.0)  # every frame counts as slow: behind at once
+    feed(session, frames, times)
+    assert session.snapshot()["behind"]
+    assert [e.label for e in session.drain()] == list(SIGNS)
+    session.close()
+    assert not session.snapshot()["behind"]  # a new stream starts with no history
+    fast = LiveSession(classifier, slow_ms=float("inf"))
+    feed(fast, frames[:20], times[:20])
+    assert not fast.snapshot()["behind"]
+    fast.close()
