@@ -6,7 +6,11 @@ async processing does: take every frame queued so far, process only the newest (
 dropped, so the stream never falls behind). Prints processed frames per second, the share of
 frames dropped, the time each frame takes, and the time from the end of a sign (the signer's hands
 leave the picture) to its event. Medians over several runs.
-Usage: python bench/bench_live.py [--model DIR] [--seconds 20] [--runs 3] [--clip WORD]
+
+--sessions N runs N such camera streams at once in one process, as N people on one server: they
+share the server's MediaPipe budget (SLR_MEDIAPIPE_WORKERS), and the script prints each session's
+frames per second and the signs it recognised.
+Usage: python bench/bench_live.py [--model DIR] [--seconds 20] [--runs 3] [--clip WORD] [--sessions N]
 """
 
 import argparse
@@ -24,6 +28,7 @@ parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kag
 parser.add_argument("--seconds", type=float, default=20.0)
 parser.add_argument("--runs", type=int, default=3)
 parser.add_argument("--clip", default="hello", help="a PopSign reference word")
+parser.add_argument("--sessions", type=int, default=1, help="camera streams at once (people on one server)")
 args = parser.parse_args()
 require_shared()
 
@@ -60,7 +65,7 @@ def one_run(seconds: float):
     callback = make_video_callback(session)
     inbox: queue.Queue = queue.Queue()
     stop = threading.Event()
-    processed, per_frame, latencies = [], [], []
+    processed, per_frame, latencies, labels = [], [], [], []
     start = time.monotonic()
 
     def producer():
@@ -88,6 +93,7 @@ def one_run(seconds: float):
             per_frame.append(time.perf_counter() - t0)
             processed.append(time.monotonic())
             for e in session.drain():
+                labels.append(e.label)
                 loop = int(e.end // period)
                 end_wall = start + loop * period + sign_end
                 latencies.append(time.monotonic() - end_wall)
@@ -100,12 +106,38 @@ def one_run(seconds: float):
     session.close()
     delivered = int(round(seconds * FPS))
     fps = (len(processed) - 1) / (processed[-1] - processed[0])
-    return fps, 1 - len(processed) / delivered, statistics.median(per_frame) * 1000, latencies
+    return fps, 1 - len(processed) / delivered, statistics.median(per_frame) * 1000, latencies, labels
 
+
+def several(n: int, seconds: float) -> None:
+    """n sessions at once: each one's frames per second and what it recognised."""
+    results: list = [None] * n
+
+    def run(k: int) -> None:
+        results[k] = one_run(seconds)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    loops = int(seconds // period)
+    for k, (fps, dropped, ms, _, labels) in enumerate(results):
+        right = sum(1 for x in labels if x == args.clip)
+        print(f"  session {k + 1}: {fps:.1f} frames/s processed, {100 * dropped:.0f}% dropped, {ms:.0f} ms per "
+              f"frame (incl. waiting for its turn); recognised {args.clip} {right} times in {loops} loops"
+              + (f", other signs: {', '.join(x for x in labels if x != args.clip)}" if right < len(labels) else ""))  # fmt: skip
+
+
+if args.sessions > 1:
+    for r in range(args.runs):
+        print(f"{args.sessions} sessions at once, run {r + 1}:")
+        several(args.sessions, args.seconds)
+    raise SystemExit(0)
 
 fps_runs, drop_runs, ms_runs, lat_all = [], [], [], []
 for _ in range(args.runs):
-    fps, dropped, ms, lat = one_run(args.seconds)
+    fps, dropped, ms, lat, _ = one_run(args.seconds)
     fps_runs.append(fps)
     drop_runs.append(dropped)
     ms_runs.append(ms)

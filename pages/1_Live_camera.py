@@ -53,6 +53,14 @@ if session is None or session.classifier is not classifier or session.mode != mo
     st.session_state["live_session"] = session
 st.session_state.setdefault("live_events", [])
 
+# A cap on live sessions per server: beyond it a clear message instead of every session slowing.
+others, cap = session.budget.active(besides=session), settings.max_live_sessions()
+if others >= cap and not session.active:
+    st.warning(f"The server is busy: {others} live camera session(s) are running, as many as it takes at once "
+               f"(SLR_MAX_LIVE_SESSIONS={cap}). Try again in a moment, or use the **Upload clip** page.")  # fmt: skip
+    st.button("Try again")
+    st.stop()
+
 try:
     ctx = webrtc_streamer(
         key="live-camera",

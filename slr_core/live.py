@@ -11,6 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+import weakref
 from collections import deque
 
 import cv2
@@ -29,6 +30,55 @@ MODES = ("signs", "spelling", "auto")
 SHOW_S = 2.0  # how long the overlay shows a recognised sign
 SLOW_MS = 90.0  # frames slower than this (under ~11 per second) to follow signing well
 SLOW_FRAMES = 15  # the median over this many frames decides "behind"
+ACTIVE_S = 5.0  # a session that processed a frame this recently holds a place on the server
+
+
+class Budget:
+    """The server's share of MediaPipe work: at most `workers` frames are processed at once over
+    all live sessions. A session waiting for its turn skips the frames that arrive meanwhile (it
+    is handed only the newest), so each of several sessions slows evenly instead of all thrashing."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        from . import settings
+
+        self.workers = workers or settings.mediapipe_workers()
+        self._slots = threading.BoundedSemaphore(self.workers)
+        self._sessions: weakref.WeakSet[LiveSession] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self.busy = 0  # frames in MediaPipe now
+        self.peak = 0  # the most at once so far
+
+    def __enter__(self) -> Budget:
+        self._slots.acquire()
+        with self._lock:
+            self.busy += 1
+            self.peak = max(self.peak, self.busy)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self.busy -= 1
+        self._slots.release()
+
+    def register(self, session: LiveSession) -> None:
+        with self._lock:
+            self._sessions.add(session)
+
+    def active(self, besides: LiveSession | None = None) -> int:
+        """Live sessions that processed a frame in the last ACTIVE_S seconds (other than `besides`)."""
+        with self._lock:
+            return sum(1 for s in self._sessions if s is not besides and s.active)
+
+
+_BUDGET: Budget | None = None
+
+
+def server_budget() -> Budget:
+    """The one Budget of this server process (made on first use, from the settings)."""
+    global _BUDGET
+    if _BUDGET is None:
+        _BUDGET = Budget()
+    return _BUDGET
 
 
 class LiveSession:
@@ -47,6 +97,7 @@ class LiveSession:
         letters: LetterModel | None = None,
         mode: str = "signs",
         slow_ms: float = SLOW_MS,
+        budget: Budget | None = None,
     ) -> None:
         if mode not in MODES or (mode != "signs" and letters is None):
             raise ValueError(f"mode must be one of {MODES} (spelling needs a letter model), got {mode!r}")
@@ -71,6 +122,14 @@ class LiveSession:
         # on first use; downscaling the picture measured no faster: neither is used.)
         self.slow_ms = slow_ms
         self._ms: deque[float] = deque(maxlen=SLOW_FRAMES)
+        self.budget = budget or server_budget()
+        self.budget.register(self)
+        self.last_frame_at = -float("inf")  # monotonic time of the last processed frame
+
+    @property
+    def active(self) -> bool:
+        """Whether this session processed a frame in the last ACTIVE_S seconds (holds a place)."""
+        return time.monotonic() - self.last_frame_at <= ACTIVE_S
 
     def process(self, rgb: np.ndarray, t: float | None = None) -> np.ndarray:
         """Landmarks, recogniser and skeleton overlay for one RGB frame; returns the drawn frame."""
@@ -82,8 +141,10 @@ class LiveSession:
             if t is None:
                 self._t0 = self._t0 or time.monotonic()
                 t = time.monotonic() - self._t0
-            landmarks = self.extractor.process(rgb)
+            with self.budget:  # a turn of the server's MediaPipe work (waits while others have it)
+                landmarks = self.extractor.process(rgb)
             self._step(landmarks, float(t), rgb.shape[0] / rgb.shape[1])
+            self.last_frame_at = time.monotonic()
             # never draw on the caller's frame (it may be reused or shown elsewhere)
             out = draw_skeleton(np.array(rgb, copy=True, order="C"), landmarks)
             self._last_ms = (time.perf_counter() - start) * 1000
@@ -183,6 +244,7 @@ class LiveSession:
                 self.extractor = None
             self._times.clear()
             self._ms.clear()
+            self.last_frame_at = -float("inf")
 
 
 def make_video_callback(session: LiveSession):

@@ -59,6 +59,16 @@ SETTINGS: tuple[Setting, ...] = (
         "threads for the app's model inference (MediaPipe and the web server need the rest)",
         "half the cores, at least 1",
     ),  # fmt: skip
+    Setting(
+        "SLR_MAX_LIVE_SESSIONS",
+        'live camera sessions one server runs at once (more get a "server busy" message)',
+        "the number of cores",
+    ),  # fmt: skip
+    Setting(
+        "SLR_MEDIAPIPE_WORKERS",
+        "camera frames MediaPipe works on at once, over all live sessions (the others wait, and skip frames)",
+        "the number of cores",
+    ),  # fmt: skip
 )
 _NAMES = {s.name for s in SETTINGS}
 
@@ -143,19 +153,34 @@ def t5_model() -> str:
     return raw("SLR_T5_MODEL") or DEFAULT_T5_MODEL
 
 
+def _count(name: str, default: int) -> int:
+    """A whole-number setting of at least 1."""
+    value = raw(name)
+    if not value:
+        return default
+    try:
+        n = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if n < 1:
+        raise ConfigError(f"{name} must be at least 1, got {n}")
+    return n
+
+
 def torch_threads() -> int:
     """Threads for inference in the app: half the cores by default (MediaPipe, the web server and the
     browser's video need the rest), at least 1."""
-    value = raw("SLR_TORCH_THREADS")
-    if value:
-        try:
-            n = int(value)
-        except ValueError:
-            raise ConfigError(f"SLR_TORCH_THREADS must be a whole number, got {value!r}") from None
-        if n < 1:
-            raise ConfigError(f"SLR_TORCH_THREADS must be at least 1, got {n}")
-        return n
-    return max(1, (os.cpu_count() or 1) // 2)
+    return _count("SLR_TORCH_THREADS", max(1, (os.cpu_count() or 1) // 2))
+
+
+def max_live_sessions() -> int:
+    """Live camera sessions one server runs at once."""
+    return _count("SLR_MAX_LIVE_SESSIONS", os.cpu_count() or 1)
+
+
+def mediapipe_workers() -> int:
+    """Frames MediaPipe processes at once over all live sessions."""
+    return _count("SLR_MEDIAPIPE_WORKERS", os.cpu_count() or 1)
 
 
 def settings_table() -> str:

@@ -50,6 +50,7 @@ class StreamConfig:
     threshold: float | None = None  # None: the model's own, chosen on validation data
     buffer_s: float = 12.0  # the longest stretch kept in memory
     merge_gap_s: float = 0.6  # whole clips: a too-short burst joins a stretch this close
+    gap_frames: float = 2.5  # ... and never fewer frame intervals than this (one lost frame at 10 fps)
 
     def __post_init__(self) -> None:
         if self.mode not in ("activity", "window"):
@@ -123,6 +124,7 @@ class Recognizer:
         self._hands: deque[bool] = deque()
         self._last_t: float | None = None
         self._last_hand_t: float | None = None
+        self._intervals: deque[float] = deque(maxlen=15)  # recent frame intervals (the stream's rate)
         self._seg_start: float | None = None
         self._next_window = 0.0
         self._run: _Run | None = None  # window mode: the current run of agreeing windows
@@ -153,7 +155,9 @@ class Recognizer:
             else:  # a duplicate or slightly out-of-order frame: drop it
                 self.dropped += 1
                 return events
-        if self._last_hand_t is not None and t - self._last_hand_t > self.cfg.gap_s:
+        if self._last_t is not None:
+            self._intervals.append(t - self._last_t)
+        if self._last_hand_t is not None and t - self._last_hand_t > self.gap():
             events += self._end_segment(t)  # the hands have been gone long enough (or time jumped)
         row = to_pipeline_rows(np.asarray(landmarks, dtype=np.float32))[:, :3]  # x, y, z
         hand = bool(in_signing_space(row[None])[0])
@@ -173,6 +177,14 @@ class Recognizer:
                 self._next_window = t + self.cfg.stride_s
                 events += self._window_step(t)
         return events
+
+    def gap(self) -> float:
+        """How long the hands may be gone inside a sign: gap_s, or gap_frames frame intervals of a
+        slow stream (a server that is behind hands over every third frame: one frame without a hand
+        at 10 fps is a 0.2 s hole, not the end of a sign)."""
+        if not self._intervals:
+            return self.cfg.gap_s
+        return max(self.cfg.gap_s, self.cfg.gap_frames * float(np.median(self._intervals)))
 
     def flush(self) -> list[SignEvent]:
         """End of stream: close the sign in progress."""
@@ -310,7 +322,8 @@ def clip_stretches(signing: np.ndarray, times: np.ndarray, cfg: StreamConfig) ->
     idx = np.flatnonzero(signing)
     if not len(idx):
         return []
-    breaks = np.flatnonzero(np.diff(times[idx]) > cfg.gap_s)
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0  # the clip's frame interval
+    breaks = np.flatnonzero(np.diff(times[idx]) > max(cfg.gap_s, cfg.gap_frames * step))
     runs = [[int(r[0]), int(r[-1])] for r in np.split(idx, breaks + 1)]
 
     def short(r: list[int]) -> bool:

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from slr_core.runs import Run
 
-from .conftest import DATA, REPO, needs_shared, popsign_clip, wait_for_state, write_video
+from .conftest import DATA, REPO, needs_shared, popsign_clip, read_rgb_frames, wait_for_state, write_video
 
 TIMEOUT = 180
 
@@ -210,6 +210,27 @@ def test_live_page_without_a_server(app_env):
     body = texts(at)
     assert "Learned from many signers (recognised best): hello, thankyou" in body
     assert [r for r in at.radio[0].options] == ["Signs", "Fingerspelling", "Both (automatic)"]
+
+
+@needs_shared
+def test_live_page_says_the_server_is_busy_beyond_its_cap(app_env, monkeypatch):
+    import slr_core.live as live
+    from slr_core.checkpoint import load_model
+    from slr_core.predict import Classifier
+
+    from .test_live import MODEL
+
+    monkeypatch.setattr(live, "_BUDGET", live.Budget())  # this test's own server
+    monkeypatch.setattr(live, "ACTIVE_S", 600.0)  # "running" = processed a frame within 10 minutes
+    monkeypatch.setenv("SLR_MAX_LIVE_SESSIONS", "1")
+    someone = live.LiveSession(Classifier(load_model(MODEL)))  # another person's camera, one real frame
+    someone.process(read_rgb_frames(popsign_clip("hello"))[0][10], 0.0)
+    at = app("pages/1_Live_camera.py")
+    assert "The server is busy: 1 live camera session(s)" in at.warning[0].value
+    assert "SLR_MAX_LIVE_SESSIONS=1" in at.warning[0].value and not at.error  # the camera is not offered
+    someone.close()  # that person stops: the next try gets the camera (here: no WebRTC server)
+    at.button[[b.label for b in at.button].index("Try again")].click().run()
+    assert not at.warning and "camera component could not start here" in at.error[0].value
 
 
 def test_train_form_refuses_impossible_values(app_env):

@@ -87,3 +87,32 @@ def test_a_session_that_falls_behind_says_so_and_still_recognises(classifier, st
     feed(fast, frames[:20], times[:20])
     assert not fast.snapshot()["behind"]
     fast.close()
+
+
+def test_a_sign_is_read_from_10_frames_a_second_as_from_30(classifier, stream):
+    frames, times = stream  # 30 fps studio clips; a busy server hands over about every third frame
+    session = LiveSession(classifier)
+    feed(session, frames[::3], times[::3])
+    assert [e.label for e in session.drain()] == list(SIGNS)
+    session.close()
+
+
+def test_sessions_share_the_servers_mediapipe_budget_and_each_recognises(classifier, stream, monkeypatch):
+    import slr_core.live as live
+
+    monkeypatch.setattr(live, "ACTIVE_S", 600.0)  # "active" = processed a frame within 10 minutes
+    frames, times = stream
+    budget = live.Budget(workers=1)  # one frame at a time over both sessions
+    sessions = [LiveSession(classifier, budget=budget) for _ in range(2)]
+    assert budget.active() == 0
+    workers = [threading.Thread(target=feed, args=(s, frames, times)) for s in sessions]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=900)
+    assert [[e.label for e in s.drain()] for s in sessions] == [list(SIGNS)] * 2
+    assert budget.active() == 2 and budget.active(besides=sessions[0]) == 1
+    assert budget.peak == 1 and budget.busy == 0  # never two frames in MediaPipe at once
+    for s in sessions:
+        s.close()
+    assert budget.active() == 0
