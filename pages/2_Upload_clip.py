@@ -3,6 +3,7 @@ its skeleton side by side (a result's button plays its span), and what the model
 nothing passed its threshold."""
 
 import tempfile
+import time
 from pathlib import Path
 
 import altair as alt
@@ -10,8 +11,8 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from slr_core import ui
-from slr_core.extract import VIDEO_SUFFIXES, VideoError
+from slr_core import settings, ui
+from slr_core.extract import VIDEO_SUFFIXES, VideoError, clip_seconds
 from slr_core.streaming import clip_guess, recognize_clip
 from slr_core.viz import animation_gif
 
@@ -29,14 +30,22 @@ def analyse(upload, classifier, bar) -> dict:
     if suffix not in VIDEO_SUFFIXES:
         return {"error": f"{upload.name}: not a video type this app reads ({', '.join(ACCEPTED)})"}
 
+    started = time.monotonic()
+
     def progress(done: int, total: int) -> None:
-        bar.progress(min(done / max(total, 1), 1.0), text=f"Keypoints: frame {done} of {total}")
+        left = (time.monotonic() - started) / max(done, 1) * max(total - done, 0)
+        bar.progress(min(done / max(total, 1), 1.0),
+                     text=f"Keypoints: frame {done} of {total}" + (f", about {left:.0f} s left" if done > 5 else ""))  # fmt: skip
 
     with tempfile.TemporaryDirectory(prefix="slr-upload-") as tmp:
         clip = Path(tmp) / f"clip{suffix}"  # never the user's file name: no path tricks
         clip.write_bytes(upload.getbuffer())
         try:
-            found = recognize_clip(clip, classifier, progress=progress)
+            seconds, limit = clip_seconds(clip), settings.max_clip_seconds()
+            if seconds > limit:
+                return {"error": f"{upload.name} is {seconds / 60:.1f} minutes long; this server takes clips of up to "
+                        f"{limit / 60:.0f} minutes (SLR_MAX_CLIP_S). Cut it into parts, or use `slr predict`."}  # fmt: skip
+            found = recognize_clip(clip, classifier, progress=progress, max_fps=settings.clip_fps())
         except VideoError as exc:
             return {"error": str(exc).replace(str(clip), upload.name)}
         except Exception as exc:  # keep the page usable whatever the file does to a decoder

@@ -117,6 +117,13 @@ def open_video(path: str | Path) -> tuple[cv2.VideoCapture, float, int]:
     return cap, fps, count
 
 
+def clip_seconds(path: str | Path) -> float:
+    """A video's length in seconds from its header (0 when the header does not say)."""
+    cap, fps, count = open_video(path)
+    cap.release()
+    return count / fps if count else 0.0
+
+
 def iter_frames(path: str | Path):
     """Yield (time in seconds, RGB frame) for every decodable frame of a video, in order."""
     cap, fps, _ = open_video(path)
@@ -145,8 +152,10 @@ def extract_video(
     path: str | Path,
     extractor: Extractor | None = None,
     progress: Progress | None = None,
+    max_fps: float | None = None,
 ) -> Keypoints:
-    """Run Holistic over every frame of a video file.
+    """Run Holistic over every frame of a video file (with max_fps, over frames at most that many per
+    second: every frame is decoded, MediaPipe sees only those at least 1/max_fps apart).
 
     Returns a Keypoints in the Kaggle layout (times from the container's timestamps). A clip in
     which nobody or no hand is visible gives a Keypoints whose hands are all NaN; check
@@ -161,25 +170,36 @@ def extract_video(
         rows: list[np.ndarray] = []
         times: list[float] = []
         size = (0, 0)
+        step = 1.0 / max_fps if max_fps and max_fps < fps else 0.0
+        wanted = int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
+        decoded = 0
         for t, rgb in _read_frames(cap, fps):
+            decoded += 1
+            if step and times and t - times[-1] < step - 0.25 / fps:
+                continue  # a frame between the kept ones
             rows.append(extractor.process(rgb))
             times.append(t)
             size = size if size[0] else rgb.shape[:2]
             if progress is not None:
-                progress(len(rows), max(expected, len(rows)))
+                progress(len(rows), max(wanted, len(rows)))
     finally:
         cap.release()
         if own:
             extractor.close()
     if not rows:
         raise VideoError(f"{path}: no video frame could be decoded (damaged or truncated file?)")
-    meta: dict = {"frames_expected": expected, "height": int(size[0]), "width": int(size[1])}
-    if expected and len(rows) < DAMAGED_SHARE * expected:
+    meta: dict = {
+        "frames_expected": expected,
+        "height": int(size[0]),
+        "width": int(size[1]),
+        "decoded": decoded,
+    }
+    if expected and decoded < DAMAGED_SHARE * expected:
         raise VideoError(
-            f"{path}: damaged or truncated: only {len(rows)} of its {expected} frames could be decoded"
+            f"{path}: damaged or truncated: only {decoded} of its {expected} frames could be decoded"
         )
-    if expected and len(rows) < 0.9 * expected:
-        meta["warning"] = f"decoded {len(rows)} of {expected} frames; the file may be truncated"
+    if expected and decoded < 0.9 * expected:
+        meta["warning"] = f"decoded {decoded} of {expected} frames; the file may be truncated"
     times_arr = np.asarray(times, dtype=np.float64)
     return Keypoints(np.stack(rows), fps, times_arr - times_arr[0], source=str(path), meta=meta)
 

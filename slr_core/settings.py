@@ -18,6 +18,9 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MODEL_NAME = "asl250-popsign-kaggle2"
 DEFAULT_T5_MODEL = "google/flan-t5-small"
 LETTERS_MODEL_NAME = "letters-massey"
+CLIP_FPS = (
+    15.0  # keypoints of a clip at this rate: as accurate as every frame, half the time (bench_long_clip)
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,12 @@ SETTINGS: tuple[Setting, ...] = (
         "SLR_TORCH_THREADS",
         "threads for the app's model inference (MediaPipe and the web server need the rest)",
         "half the cores, at least 1",
+    ),  # fmt: skip
+    Setting("SLR_MAX_CLIP_S", "the longest clip the Upload page takes, in seconds", "600"),
+    Setting(
+        "SLR_CLIP_FPS",
+        "frames per second MediaPipe reads from a clip (Upload page, `slr predict`); 0: every frame",
+        "15",
     ),  # fmt: skip
     Setting(
         "SLR_MAX_LIVE_SESSIONS",
@@ -171,6 +180,25 @@ def torch_threads() -> int:
     """Threads for inference in the app: half the cores by default (MediaPipe, the web server and the
     browser's video need the rest), at least 1."""
     return _count("SLR_TORCH_THREADS", max(1, (os.cpu_count() or 1) // 2))
+
+
+def max_clip_seconds() -> int:
+    """The longest clip the Upload page takes."""
+    return _count("SLR_MAX_CLIP_S", 600)
+
+
+def clip_fps() -> float | None:
+    """Frames per second MediaPipe reads from a clip; None: every frame."""
+    value = raw("SLR_CLIP_FPS")
+    if value is None or value == "":
+        return CLIP_FPS
+    try:
+        fps = float(value)
+    except ValueError:
+        raise ConfigError(f"SLR_CLIP_FPS must be a number, got {value!r}") from None
+    if fps < 0:
+        raise ConfigError(f"SLR_CLIP_FPS must be 0 (every frame) or more, got {fps}")
+    return fps or None
 
 
 def max_live_sessions() -> int:

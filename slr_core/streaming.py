@@ -375,6 +375,7 @@ def recognize_clip(
     config: StreamConfig | None = None,
     progress: Callable[[int, int], None] | None = None,
     extractor=None,
+    max_fps: float | None = None,
 ) -> ClipResult:
     """A video file -> keypoints (MediaPipe) -> the streaming recogniser -> its sign events.
 
@@ -383,5 +384,5 @@ def recognize_clip(
     """
     from .extract import extract_video
 
-    kp = extract_video(path, extractor, progress)
+    kp = extract_video(path, extractor, progress, max_fps)
     return ClipResult(kp, recognize(kp, classifier, config))

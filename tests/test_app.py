@@ -122,6 +122,16 @@ def test_upload_shows_what_it_thought_when_nothing_is_accepted(app_env):
 
 
 @needs_shared
+def test_upload_refuses_a_clip_longer_than_the_servers_limit(app_env, monkeypatch):
+    monkeypatch.setenv("SLR_MAX_CLIP_S", "1")
+    at = app("pages/2_Upload_clip.py")
+    at.file_uploader[0].upload("long.mp4", popsign_clip("please").read_bytes(), "video/mp4")
+    at.run()
+    assert not at.exception and "minutes long; this server takes clips of up to" in at.error[0].value
+    assert "SLR_MAX_CLIP_S" in at.error[0].value
+
+
+@needs_shared
 def test_upload_bad_files(app_env, tmp_path):
     at = app("pages/2_Upload_clip.py")
     at.file_uploader[0].upload("notes.mp4", b"not a video at all" * 100, "video/mp4")

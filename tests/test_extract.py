@@ -152,3 +152,16 @@ def test_missing_file(tmp_path):
 def test_frame_api_checks_its_input():
     with Extractor() as ex, pytest.raises(ValueError, match="RGB uint8"):
         ex.process(np.zeros((10, 10), np.float32))
+
+
+@needs_shared
+def test_keypoints_at_a_lower_frame_rate(extractor):
+    full = extract_video(popsign_clip("hello"), extractor)
+    half = extract_video(popsign_clip("hello"), extractor, max_fps=15)
+    assert full.fps > 20  # a 30 fps studio clip
+    assert abs(len(half) - len(full) / 2) <= 2  # MediaPipe saw every other frame
+    assert np.diff(half.times).min() >= 1 / 15 - 0.5 / full.fps
+    assert half.meta["decoded"] == len(full) and "warning" not in half.meta  # every frame was still decoded
+    assert len(extract_video(popsign_clip("hello"), extractor, max_fps=60)) == len(
+        full
+    )  # above the clip's rate
