@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 from slr_core.cli import main as slr
 from slr_core.data import load_dataset
 from slr_core.library import FILE, Library, LibraryError
-from slr_core.matcher import PersonalClassifier
+from slr_core.matcher import MIN_SIMILARITY, PersonalClassifier
 from slr_core.model import PRESETS, ModelConfig, build_model
 
 from .conftest import SUBSET, needs_shared
@@ -110,4 +110,4 @@ def test_a_new_model_re_embeds_the_stored_keypoints(tmp_path, signer):
     assert not np.allclose(old._vectors, new._vectors)  # each model embeds the examples itself
     kp = signer["hello"][0]
     assert new.guess(kp.data, kp.times).personal  # an enrolled example matches itself
-    assert new.stats["hello"].examples == 3 and 0.85 <= new.stats["hello"].threshold < 1
+    assert new.stats["hello"].examples == 3 and MIN_SIMILARITY <= new.stats["hello"].threshold < 1
