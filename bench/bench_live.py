@@ -29,6 +29,8 @@ parser.add_argument("--seconds", type=float, default=20.0)
 parser.add_argument("--runs", type=int, default=3)
 parser.add_argument("--clip", default="hello", help="a PopSign reference word")
 parser.add_argument("--sessions", type=int, default=1, help="camera streams at once (people on one server)")
+parser.add_argument("--mode", default="signs", choices=("signs", "spelling", "auto"),
+                    help="the live page's mode (spelling and auto also run the letter model)")  # fmt: skip
 args = parser.parse_args()
 require_shared()
 
@@ -60,8 +62,16 @@ print(f"clip {clip.name}: {len(frames)} frames of {frames[0].shape[1]}x{frames[0
       f"hands end at {sign_end:.2f} s of each {period:.2f} s loop")  # fmt: skip
 
 
+letters = None
+if args.mode != "signs":
+    from slr_core import settings
+    from slr_core.letters import LetterModel
+
+    letters = LetterModel.load(settings.letters_model())
+
+
 def one_run(seconds: float):
-    session = LiveSession(classifier)
+    session = LiveSession(classifier, letters=letters, mode=args.mode)
     callback = make_video_callback(session)
     inbox: queue.Queue = queue.Queue()
     stop = threading.Event()
