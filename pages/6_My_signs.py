@@ -130,13 +130,15 @@ if pending:
                 except LibraryError as exc:
                     st.error(str(exc))
         st.session_state["pending_examples"] = []
-        st.success(f"Added {added} example(s) of “{word}”.")
+        st.session_state["my_signs_saved"] = f"Added {added} example(s) of “{word}”."  # shown after the rerun
         st.rerun()
     if c[1].button("Drop them all"):
         st.session_state["pending_examples"] = []
         st.rerun()
 
 st.subheader("Your library")
+if "my_signs_saved" in st.session_state:
+    st.success(st.session_state.pop("my_signs_saved"))
 words = library.words()
 if not words:
     st.info("No personal signs yet.")
