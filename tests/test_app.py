@@ -49,6 +49,11 @@ def test_home_shows_model_machine_and_keywords_from_the_url(app_env):
     body = texts(at)
     assert "asl250-popsign-kaggle2" in body and "250 signs" in body
     assert "hello · thankyou" in body
+    assert "What a new signer can expect" in body  # the cross-signer figures stored with the model
+    shown = {m.label: m.value for m in at.metric}
+    assert (
+        shown["one-clip signs: top-1 / top-5"] == "15% / 37%" and shown["many-signer signs: top-1"] == "88%"
+    )
     table = at.table[0].value
     assert "rule-based" in table.to_string() and "CPU" in table.to_string()
     assert at.query_params["kw"] == ["hello,thankyou"] or at.query_params["kw"] == "hello,thankyou"
