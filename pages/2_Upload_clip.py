@@ -51,8 +51,7 @@ def analyse(upload, classifier, bar) -> dict:
         except Exception as exc:  # keep the page usable whatever the file does to a decoder
             return {"error": f"{upload.name} could not be processed ({type(exc).__name__})"}
     guess = None if found.events else clip_guess(found.keypoints, classifier)
-    return {"kp": found.keypoints, "events": found.events, "name": upload.name, "error": None,
-            "guess": guess, "video": bytes(upload.getbuffer()), "type": upload.type or "video/mp4"}  # fmt: skip
+    return {"kp": found.keypoints, "events": found.events, "name": upload.name, "error": None, "guess": guess}
 
 
 def hand_spans(kp) -> list[tuple[float, float]]:
@@ -155,7 +154,8 @@ if result:
         play = st.session_state.get("upload_play")
         start, end = (play[1], play[2] + 0.3) if play and play[0] == result["name"] else (0.0, None)
         left, right = st.columns(2)
-        left.video(result["video"], format=result["type"], start_time=max(start - 0.2, 0.0), end_time=end)
+        # the uploader still holds the file (a result is shown only while it does): no copy of it here
+        left.video(upload, format=upload.type or "video/mp4", start_time=max(start - 0.2, 0.0), end_time=end)
         left.caption("The clip" + (f", from {start:.1f} s" if end else ""))
         if hands:
             if "gif" not in result:  # drawn once per clip, not on every rerun

@@ -35,9 +35,8 @@ def read_index(path: str, mtime: float):
 ui.page_setup("Dataset explorer", "🗂️")
 st.title("🗂️ Dataset explorer")
 roots = settings.data_dirs()
-datasets = app_state.list_datasets()
-counts = {d: app_state.sequence_count(d) for d in datasets}
-datasets.sort(key=lambda d: -counts[d])  # the largest first: the 12-sequence fixture is not a start
+counts = app_state.datasets_by_size()  # the largest first: the 12-sequence fixture is not a start
+datasets = list(counts)
 preferred = settings.preferred_dataset()
 if preferred:
     try:

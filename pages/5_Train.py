@@ -16,10 +16,9 @@ from slr_core.runs import ACTIVE, CONFUSION, DONE, EVAL_DIR, Run, list_runs
 ui.page_setup("Train", "🏋️")
 st.title("🏋️ Train a model")
 root = settings.runs_dir()
-datasets = app_state.list_datasets()
 
-counts = {d: app_state.sequence_count(d) for d in datasets}
-datasets.sort(key=lambda d: -counts[d])  # the largest first
+counts = app_state.datasets_by_size()  # the largest first
+datasets = list(counts)
 # the defaults are fixed once per session: a default that changes on each rerun resets the widget,
 # and a typed name or a chosen dataset would be lost
 if st.session_state.pop("train_started", False) or "train_name" not in st.session_state:

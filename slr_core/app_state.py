@@ -98,13 +98,24 @@ def list_datasets() -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def sequence_count(folder: Path) -> int:
-    """Sequences a dataset lists (the rows of its train.csv; 0 when unreadable)."""
+def _data_rows(csv: Path) -> int:
+    """Non-blank rows of a CSV file below its header (0 when unreadable)."""
     try:
-        with open(folder / "train.csv", "rb") as f:
-            return max(sum(1 for _ in f) - 1, 0)
+        with open(csv, "rb") as f:
+            return max(sum(1 for line in f if line.strip()) - 1, 0)
     except OSError:
         return 0
+
+
+def sequence_count(folder: Path) -> int:
+    """Sequences a dataset lists (the rows of its train.csv)."""
+    return _data_rows(folder / "train.csv")
+
+
+def datasets_by_size() -> dict[Path, int]:
+    """The datasets of list_datasets() with their sequence counts, the largest first."""
+    counts = {d: sequence_count(d) for d in list_datasets()}
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def extracted_from(folder: Path) -> Path | None:
@@ -130,12 +141,8 @@ def clip_folders() -> list[Path]:
 
 
 def sequence_count_of_labels(folder: Path) -> int:
-    """Clips a labels.csv lists (0 when unreadable)."""
-    try:
-        with open(folder / "labels.csv", "rb") as f:
-            return max(sum(1 for line in f if line.strip()) - 1, 0)
-    except OSError:
-        return 0
+    """Clips a labels.csv lists."""
+    return _data_rows(folder / "labels.csv")
 
 
 def dataset_name(folder: Path) -> str:

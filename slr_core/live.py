@@ -215,12 +215,7 @@ class LiveSession:
 
     def drain(self) -> list[SignEvent]:
         """Every event since the last call (script thread)."""
-        out = []
-        while True:
-            try:
-                out.append(self.events.get_nowait())
-            except queue.Empty:
-                return out
+        return _drain(self.events)
 
     def snapshot(self) -> dict:
         with self._lock:
@@ -245,6 +240,16 @@ class LiveSession:
             self._times.clear()
             self._ms.clear()
             self.last_frame_at = -float("inf")
+
+
+def _drain(q: queue.Queue) -> list:
+    """Everything in a queue now, without waiting."""
+    out = []
+    while True:
+        try:
+            out.append(q.get_nowait())
+        except queue.Empty:
+            return out
 
 
 def make_video_callback(session: LiveSession):
@@ -325,12 +330,7 @@ class Recorder:
                     pass  # the page has not taken the last ones yet
 
     def drain(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        out = []
-        while True:
-            try:
-                out.append(self.examples.get_nowait())
-            except queue.Empty:
-                return out
+        return _drain(self.examples)
 
     def close(self) -> None:
         with self._lock:

@@ -162,18 +162,25 @@ def t5_model() -> str:
     return raw("SLR_T5_MODEL") or DEFAULT_T5_MODEL
 
 
-def _count(name: str, default: int) -> int:
-    """A whole-number setting of at least 1."""
+def _number(name: str, default, kind: type, least: float, rule: str):
+    """A numeric setting (`kind` int or float) of at least `least`; `rule` says so in the message."""
     value = raw(name)
     if not value:
         return default
     try:
-        n = int(value)
+        n = kind(value)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
-    if n < 1:
-        raise ConfigError(f"{name} must be at least 1, got {n}")
+        raise ConfigError(
+            f"{name} must be {'a whole number' if kind is int else 'a number'}, got {value!r}"
+        ) from None
+    if n < least:
+        raise ConfigError(f"{name} must be {rule}, got {n}")
     return n
+
+
+def _count(name: str, default: int) -> int:
+    """A whole-number setting of at least 1."""
+    return _number(name, default, int, 1, "at least 1")
 
 
 def torch_threads() -> int:
@@ -189,16 +196,7 @@ def max_clip_seconds() -> int:
 
 def clip_fps() -> float | None:
     """Frames per second MediaPipe reads from a clip; None: every frame."""
-    value = raw("SLR_CLIP_FPS")
-    if value is None or value == "":
-        return CLIP_FPS
-    try:
-        fps = float(value)
-    except ValueError:
-        raise ConfigError(f"SLR_CLIP_FPS must be a number, got {value!r}") from None
-    if fps < 0:
-        raise ConfigError(f"SLR_CLIP_FPS must be 0 (every frame) or more, got {fps}")
-    return fps or None
+    return _number("SLR_CLIP_FPS", CLIP_FPS, float, 0, "0 (every frame) or more") or None
 
 
 def max_live_sessions() -> int:

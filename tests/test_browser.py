@@ -118,13 +118,19 @@ def wait_while_progressing(page, done: str, limit_s: float = 900, stall_s: float
         page.wait_for_timeout(1000)  # poll
 
 
-def test_live_camera_recognises_a_sign(server, browser):
-    ARTIFACTS.mkdir(exist_ok=True)
+def start_live_camera(server, browser):
+    """A new page on the Live camera with its camera started; (page, the camera's frame)."""
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(server + "/Live_camera")
     page.get_by_text("Live camera", exact=False).first.wait_for(timeout=60_000)
     frame = page.frame_locator("iframe[title*='webrtc']").first
     frame.get_by_role("button", name="START").click(timeout=60_000)
+    return page, frame
+
+
+def test_live_camera_recognises_a_sign(server, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, frame = start_live_camera(server, browser)
     # The fake camera loops the real clip (the signer lowers her hands at its end).
     wait_while_progressing(page, rf"Recognised[\s\S]*{SIGN} ·")
     body = page.inner_text("body")
@@ -190,11 +196,7 @@ def test_my_signs_recorded_through_the_camera_then_recognised_live(server, brows
     page.screenshot(path=str(ARTIFACTS / "my_signs_review.png"), full_page=True)
     page.get_by_role("button", name="Save the kept examples").click()
     wait_text(page, r"Added \d+ example")
-    live = browser.new_page(viewport={"width": 1280, "height": 1000})
-    live.goto(server + "/Live_camera")
-    live.get_by_text("Live camera", exact=False).first.wait_for(timeout=60_000)
-    frame = live.frame_locator("iframe[title*='webrtc']").first
-    frame.get_by_role("button", name="START").click(timeout=60_000)
+    live, frame = start_live_camera(server, browser)
     wait_while_progressing(live, r"gramps · personal")
     live.screenshot(path=str(ARTIFACTS / "live_camera_personal.png"), full_page=True)
     frame.get_by_role("button", name="STOP").click()
