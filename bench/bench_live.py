@@ -10,7 +10,12 @@ leave the picture) to its event. Medians over several runs.
 --sessions N runs N such camera streams at once in one process, as N people on one server: they
 share the server's MediaPipe budget (SLR_MEDIAPIPE_WORKERS), and the script prints each session's
 frames per second and the signs it recognised.
+
+--memory-minutes M runs one session for M minutes and samples the process's resident memory every
+10 s: it prints the memory at the start and end and its slope (least squares over the samples after
+the first 2 minutes, in MB per 10 minutes): a session that keeps something per frame shows as a slope.
 Usage: python bench/bench_live.py [--model DIR] [--seconds 20] [--runs 3] [--clip WORD] [--sessions N]
+       [--mode signs|spelling|auto] [--memory-minutes 30]
 """
 
 import argparse
@@ -31,6 +36,7 @@ parser.add_argument("--clip", default="hello", help="a PopSign reference word")
 parser.add_argument("--sessions", type=int, default=1, help="camera streams at once (people on one server)")
 parser.add_argument("--mode", default="signs", choices=("signs", "spelling", "auto"),
                     help="the live page's mode (spelling and auto also run the letter model)")  # fmt: skip
+parser.add_argument("--memory-minutes", type=float, default=0, help="one long session, its memory over time")
 args = parser.parse_args()
 require_shared()
 
@@ -138,6 +144,43 @@ def several(n: int, seconds: float) -> None:
               f"frame (incl. waiting for its turn); recognised {args.clip} {right} times in {loops} loops"
               + (f", other signs: {', '.join(x for x in labels if x != args.clip)}" if right < len(labels) else ""))  # fmt: skip
 
+
+def rss_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory(minutes: float) -> None:
+    """One session for `minutes`, its process's memory sampled every 10 s."""
+    samples: list[tuple[float, float]] = []
+    done = threading.Event()
+    t0 = time.monotonic()
+
+    def sample() -> None:
+        while not done.wait(10.0 if samples else 0.0):
+            samples.append(((time.monotonic() - t0) / 60, rss_mb()))
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    fps, dropped, ms, _, labels = one_run(minutes * 60)
+    done.set()
+    sampler.join()
+    t, mb = np.array(samples).T
+    late = t >= min(2.0, t[-1] / 2)
+    slope = np.polyfit(t[late], mb[late], 1)[0] * 10
+    right = sum(1 for x in labels if x == args.clip)
+    print(f"{minutes:g} minutes, one session: {fps:.1f} frames/s, {100 * dropped:.0f}% dropped; "
+          f"recognised {args.clip} {right} times in {int(minutes * 60 // period)} loops")  # fmt: skip
+    print(f"resident memory: {mb[0]:.0f} MB at the start, {mb[late][0]:.0f} MB at {t[late][0]:.1f} min, "
+          f"{mb[-1]:.0f} MB at the end (peak {mb.max():.0f}); slope after the first minutes "
+          f"{slope:+.1f} MB per 10 minutes ({late.sum()} samples)")  # fmt: skip
+
+
+if args.memory_minutes:
+    memory(args.memory_minutes)
+    raise SystemExit(0)
 
 if args.sessions > 1:
     for r in range(args.runs):

@@ -45,7 +45,8 @@ def analyse(upload, classifier, bar) -> dict:
             if seconds > limit:
                 return {"error": f"{upload.name} is {seconds / 60:.1f} minutes long; this server takes clips of up to "
                         f"{limit / 60:.0f} minutes (SLR_MAX_CLIP_S). Cut it into parts, or use `slr predict`."}  # fmt: skip
-            found = recognize_clip(clip, classifier, progress=progress, max_fps=settings.clip_fps())
+            found = recognize_clip(clip, classifier, progress=progress, max_fps=settings.clip_fps(),
+                                   processes=settings.clip_processes())  # fmt: skip
         except VideoError as exc:
             return {"error": str(exc).replace(str(clip), upload.name)}
         except Exception as exc:  # keep the page usable whatever the file does to a decoder

@@ -154,7 +154,8 @@ def _cmd_predict(args) -> int:
     config = StreamConfig(mode=args.mode, threshold=args.threshold)
     classifier = _with_library(loaded, args) if args.library else Classifier(loaded, device=args.device)
     fps = settings.clip_fps() if args.fps is None else (args.fps or None)
-    result = recognize_clip(args.clip, classifier, config, progress, max_fps=fps)
+    processes = settings.clip_processes() if args.processes is None else args.processes
+    result = recognize_clip(args.clip, classifier, config, progress, max_fps=fps, processes=processes)
     if bar is not None:
         bar.close()
     kp, events = result.keypoints, result.events
@@ -425,6 +426,8 @@ def _add_predict(sub) -> None:
     p.add_argument("--library", help="also recognise the personal signs of this library folder")
     p.add_argument("--fps", type=float, help="keypoints at most this many frames per second (0: every frame; "
                    "default $SLR_CLIP_FPS, else 15)")  # fmt: skip
+    p.add_argument("--processes", type=int, help="processes sharing a clip of a minute or more (default "
+                   "$SLR_CLIP_PROCESSES, else the cores, at most 4)")  # fmt: skip
     p.add_argument("--device", default="cpu")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_predict)

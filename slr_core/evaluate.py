@@ -14,9 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from .data import unknown_index
 from .predict import accept, predict_features
+
+EVAL_CHUNK = 2048  # sequences preprocessed at once by evaluate_dataset
 
 
 @dataclass
@@ -195,9 +198,13 @@ def evaluate_dataset(
         raise DatasetError(f"{dataset_dir}: signs the model does not know: {missing[:10]}")
     cache = load_or_build_cache(ds, cache_dir, progress=progress)
     y = ds.targets(loaded.labels)[cache.keep]
-    feats = stack([preprocess(*cache.get(i), length=loaded.config.length) for i in range(len(cache))],
-                  loaded.config.length)  # fmt: skip
-    probs = predict_features(loaded.model, feats, batch_size, device).probs
+    length = loaded.config.length
+    parts = []  # preprocessed a chunk at a time: the full Kaggle set's features would not fit in RAM
+    for start in tqdm(range(0, len(cache), EVAL_CHUNK), desc="eval", unit="chunk", disable=not progress):
+        rows = range(start, min(start + EVAL_CHUNK, len(cache)))
+        feats = stack([preprocess(*cache.get(i), length=length) for i in rows], length)
+        parts.append(predict_features(loaded.model, feats, batch_size, device).probs)
+    probs = np.concatenate(parts) if parts else np.zeros((0, len(loaded.labels)), np.float32)
     report = evaluate_arrays(y, probs, loaded.labels, loaded.threshold if threshold is None else threshold)
     report.skipped = list(cache.skipped)
     return report

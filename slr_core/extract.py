@@ -7,9 +7,13 @@ graph's tracking state between them; ``reset()`` clears it between clips.
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing as mp
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from queue import Empty
 
 os.environ.setdefault("GLOG_minloglevel", "2")  # MediaPipe's C++ logging: warnings and up only
 
@@ -23,6 +27,7 @@ from .landmarks import FACE, LEFT_HAND, N_COORDS, N_ROWS, POSE, RIGHT_HAND  # no
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".m4v")
 MAX_SIDE = 1280  # larger frames are downscaled first: the landmarks are normalised anyway
 FALLBACK_FPS = 30.0
+SPLIT_MIN_S = 60.0  # shorter clips are read by one process: starting MediaPipe in another costs seconds
 DAMAGED_SHARE = 0.5  # fewer decodable frames than this share of the container's count: a damaged file
 
 Progress = Callable[[int, int], None]  # (frames done, frames expected or 0 when unknown)
@@ -130,9 +135,11 @@ def iter_frames(path: str | Path):
     yield from _read_frames(cap, fps)
 
 
-def _read_frames(cap: cv2.VideoCapture, fps: float):
+def _read_frames(cap: cv2.VideoCapture, fps: float, first: int = 0):
+    """(seconds, RGB frame) from where the capture stands; `first`: the number of that frame (for
+    containers without usable timestamps)."""
     try:
-        i = 0
+        i = first
         last_t = -1.0
         while True:
             ok, frame = cap.read()
@@ -148,14 +155,72 @@ def _read_frames(cap: cv2.VideoCapture, fps: float):
         cap.release()
 
 
+@dataclass
+class _Part:
+    """What one pass over (part of) a video collected."""
+
+    rows: list = field(default_factory=list)
+    times: list = field(default_factory=list)
+    decoded: int = 0
+    size: tuple = (0, 0)
+
+
+def _extract_frames(frames, extractor: Extractor, fps: float, max_fps: float | None, on_frame) -> _Part:
+    """Holistic over (time, RGB) frames; with max_fps only over frames at least 1/max_fps apart."""
+    part = _Part()
+    step = 1.0 / max_fps if max_fps and max_fps < fps else 0.0
+    for t, rgb in frames:
+        part.decoded += 1
+        if step and part.times and t - part.times[-1] < step - 0.25 / fps:
+            continue  # a frame between the kept ones
+        part.rows.append(extractor.process(rgb))
+        part.times.append(t)
+        part.size = part.size if part.size[0] else rgb.shape[:2]
+        on_frame(len(part.rows))
+    return part
+
+
+def _assemble(path: Path, parts: list[_Part], fps: float, expected: int) -> Keypoints:
+    """Join the parts of a video in order into its Keypoints, checking the file was whole."""
+    rows = [r for p in parts for r in p.rows]
+    times = np.asarray([t for p in parts for t in p.times], dtype=np.float64)
+    decoded = sum(p.decoded for p in parts)
+    if not rows:
+        raise VideoError(f"{path}: no video frame could be decoded (damaged or truncated file?)")
+    keep = np.r_[True, np.diff(times) > 0]  # parts meet without repeating a frame
+    size = next((p.size for p in parts if p.size[0]), (0, 0))
+    meta: dict = {
+        "frames_expected": expected,
+        "height": int(size[0]),
+        "width": int(size[1]),
+        "decoded": decoded,
+    }
+    if len(parts) > 1:
+        meta["processes"] = len(parts)
+    if expected and decoded < DAMAGED_SHARE * expected:
+        raise VideoError(
+            f"{path}: damaged or truncated: only {decoded} of its {expected} frames could be decoded"
+        )
+    if expected and decoded < 0.9 * expected:
+        meta["warning"] = f"decoded {decoded} of {expected} frames; the file may be truncated"
+    data = np.stack(rows)[keep]
+    times = times[keep]
+    return Keypoints(data, fps, times - times[0], source=str(path), meta=meta)
+
+
 def extract_video(
     path: str | Path,
     extractor: Extractor | None = None,
     progress: Progress | None = None,
     max_fps: float | None = None,
+    processes: int = 1,
 ) -> Keypoints:
     """Run Holistic over every frame of a video file (with max_fps, over frames at most that many per
     second: every frame is decoded, MediaPipe sees only those at least 1/max_fps apart).
+
+    With processes > 1, a clip of at least SPLIT_MIN_S seconds is cut into that many consecutive
+    parts, each read by its own process and Holistic (``extract_split``); shorter clips are not worth
+    starting MediaPipe again.
 
     Returns a Keypoints in the Kaggle layout (times from the container's timestamps). A clip in
     which nobody or no hand is visible gives a Keypoints whose hands are all NaN; check
@@ -163,45 +228,104 @@ def extract_video(
     """
     path = Path(path)
     cap, fps, expected = open_video(path)
+    if processes > 1 and expected >= SPLIT_MIN_S * fps:
+        cap.release()
+        return extract_split(path, processes, progress, max_fps)
     own = extractor is None
     extractor = extractor or Extractor()
+    wanted = int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
+
+    def on_frame(done: int) -> None:
+        if progress is not None:
+            progress(done, max(wanted, done))
+
     try:
         extractor.reset()
-        rows: list[np.ndarray] = []
-        times: list[float] = []
-        size = (0, 0)
-        step = 1.0 / max_fps if max_fps and max_fps < fps else 0.0
-        wanted = int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
-        decoded = 0
-        for t, rgb in _read_frames(cap, fps):
-            decoded += 1
-            if step and times and t - times[-1] < step - 0.25 / fps:
-                continue  # a frame between the kept ones
-            rows.append(extractor.process(rgb))
-            times.append(t)
-            size = size if size[0] else rgb.shape[:2]
-            if progress is not None:
-                progress(len(rows), max(wanted, len(rows)))
+        part = _extract_frames(_read_frames(cap, fps), extractor, fps, max_fps, on_frame)
     finally:
         cap.release()
         if own:
             extractor.close()
-    if not rows:
-        raise VideoError(f"{path}: no video frame could be decoded (damaged or truncated file?)")
-    meta: dict = {
-        "frames_expected": expected,
-        "height": int(size[0]),
-        "width": int(size[1]),
-        "decoded": decoded,
-    }
-    if expected and decoded < DAMAGED_SHARE * expected:
-        raise VideoError(
-            f"{path}: damaged or truncated: only {decoded} of its {expected} frames could be decoded"
+    return _assemble(path, [part], fps, expected)
+
+
+def _part_worker(path: str, k: int, start: int, stop: int, max_fps: float | None, queue) -> None:
+    """Process k of extract_split: frames start..stop-1 of the video -> ("done", k, _Part)."""
+    try:
+        cap, fps, _ = open_video(path)
+        if start and not (
+            cap.set(cv2.CAP_PROP_POS_FRAMES, start) and int(cap.get(cv2.CAP_PROP_POS_FRAMES)) == start
+        ):
+            cap.release()  # the container cannot seek to a frame: walk there from the start
+            cap, fps, _ = open_video(path)
+            for _ in range(start):
+                if not cap.grab():
+                    break
+        frames = itertools.islice(_read_frames(cap, fps, first=start), stop - start)
+
+        def on_frame(done: int) -> None:
+            if done % 10 == 0:
+                queue.put(("frames", k, done))
+
+        with Extractor() as extractor:
+            part = _extract_frames(frames, extractor, fps, max_fps, on_frame)
+        queue.put(("done", k, part))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        queue.put(("error", k, str(exc) if isinstance(exc, VideoError) else f"{type(exc).__name__}: {exc}"))
+
+
+def extract_split(
+    path: str | Path, processes: int, progress: Progress | None = None, max_fps: float | None = None
+) -> Keypoints:
+    """extract_video with the clip cut into `processes` consecutive parts of equal frame counts, each
+    read by its own process with its own Holistic; the parts are joined in order. Tracking starts
+    afresh at each cut, which costs a frame or two of landmarks there."""
+    path = Path(path)
+    cap, fps, expected = open_video(path)
+    cap.release()
+    if not expected:
+        return extract_video(path, progress=progress, max_fps=max_fps)
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    cuts = np.linspace(0, expected, processes + 1).astype(int)
+    workers = [
+        ctx.Process(
+            target=_part_worker, args=(str(path), k, cuts[k], cuts[k + 1], max_fps, queue), daemon=True
         )
-    if expected and decoded < 0.9 * expected:
-        meta["warning"] = f"decoded {decoded} of {expected} frames; the file may be truncated"
-    times_arr = np.asarray(times, dtype=np.float64)
-    return Keypoints(np.stack(rows), fps, times_arr - times_arr[0], source=str(path), meta=meta)
+        for k in range(processes)
+    ]
+    for w in workers:
+        w.start()
+    try:
+        parts = _collect(path, workers, queue, progress, int(expected * min(1.0, (max_fps or fps) / fps)))
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+            w.join()
+    return _assemble(path, parts, fps, expected)
+
+
+def _collect(path: Path, workers: list, queue, progress: Progress | None, wanted: int) -> list[_Part]:
+    """The parts of extract_split in order, passing the workers' frame counts on to progress."""
+    parts: dict[int, _Part] = {}
+    counts = [0] * len(workers)
+    while len(parts) < len(workers):
+        try:
+            kind, k, payload = queue.get(timeout=5.0)
+        except Empty:
+            dead = [w.exitcode for w in workers if w.exitcode not in (None, 0)]
+            if dead:
+                raise VideoError(f"{path}: a keypoint process stopped (exit code {dead[0]})") from None
+            continue
+        if kind == "error":
+            raise VideoError(payload)
+        if kind == "done":
+            parts[k] = payload
+        counts[k] = len(payload.rows) if kind == "done" else payload
+        if progress is not None:
+            progress(sum(counts), max(wanted, sum(counts)))
+    return [parts[k] for k in range(len(workers))]
 
 
 def keypoints_from_file(path: str | Path, extractor: Extractor | None = None) -> Keypoints:

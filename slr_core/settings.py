@@ -69,6 +69,11 @@ SETTINGS: tuple[Setting, ...] = (
         "15",
     ),  # fmt: skip
     Setting(
+        "SLR_CLIP_PROCESSES",
+        "processes that share the keypoints of a clip of a minute or more (Upload page, `slr predict`)",
+        "the number of cores, at most 4",
+    ),  # fmt: skip
+    Setting(
         "SLR_MAX_LIVE_SESSIONS",
         'live camera sessions one server runs at once (more get a "server busy" message)',
         "the number of cores",
@@ -197,6 +202,11 @@ def max_clip_seconds() -> int:
 def clip_fps() -> float | None:
     """Frames per second MediaPipe reads from a clip; None: every frame."""
     return _number("SLR_CLIP_FPS", CLIP_FPS, float, 0, "0 (every frame) or more") or None
+
+
+def clip_processes() -> int:
+    """Processes that share a long clip's keypoints (each its own MediaPipe)."""
+    return _count("SLR_CLIP_PROCESSES", min(4, os.cpu_count() or 1))
 
 
 def max_live_sessions() -> int:

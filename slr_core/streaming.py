@@ -376,13 +376,15 @@ def recognize_clip(
     progress: Callable[[int, int], None] | None = None,
     extractor=None,
     max_fps: float | None = None,
+    processes: int = 1,
 ) -> ClipResult:
     """A video file -> keypoints (MediaPipe) -> the streaming recogniser -> its sign events.
 
     The one clip path, for `slr predict` and the Upload page. Raises extract.VideoError for a file
-    that is not a usable video.
+    that is not a usable video. processes > 1: a clip of a minute or more is cut into that many parts,
+    each read by its own process (extract.extract_split).
     """
     from .extract import extract_video
 
-    kp = extract_video(path, extractor, progress, max_fps)
+    kp = extract_video(path, extractor, progress, max_fps, processes)
     return ClipResult(kp, recognize(kp, classifier, config))

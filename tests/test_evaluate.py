@@ -86,3 +86,25 @@ def test_slr_eval_refuses_a_mismatched_checkpoint(tmp_path, capsys):
                 str(tmp_path / "c")])  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2 and "signs the model does not know" in err and "Traceback" not in err
+
+
+@needs_shared
+def test_evaluation_in_chunks_gives_the_same_figures(tmp_path, monkeypatch):
+    """evaluate_dataset preprocesses a chunk of sequences at a time (the full Kaggle set's features
+    do not fit in memory at once): chunks of 5 over the 12 real sequences give the same figures."""
+    from slr_core import evaluate
+    from slr_core.checkpoint import load_model
+
+    labels = list(json.loads(SIGN_MAP.read_text()))
+    model = build_model(ModelConfig(**PRESETS["tiny"], num_classes=len(labels)))
+    save_model(tmp_path / "m", model, describe(model.config, labels, 0.0, name="random"))
+    loaded = load_model(tmp_path / "m")
+    seen = []
+    real = evaluate.evaluate_arrays
+    monkeypatch.setattr(evaluate, "evaluate_arrays", lambda y, p, *a: seen.append((y, p)) or real(y, p, *a))
+    whole = evaluate.evaluate_dataset(loaded, FULL_FIXTURE, cache_dir=tmp_path / "c", progress=False)
+    monkeypatch.setattr(evaluate, "EVAL_CHUNK", 5)
+    chunked = evaluate.evaluate_dataset(loaded, FULL_FIXTURE, cache_dir=tmp_path / "c", progress=False)
+    assert whole.n == chunked.n == 12 and seen[0][1].shape == (12, len(labels))
+    assert np.array_equal(seen[0][0], seen[1][0]) and np.allclose(seen[0][1], seen[1][1], atol=1e-6)
+    assert whole.top1 == chunked.top1 and whole.top5 == chunked.top5

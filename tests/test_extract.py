@@ -165,3 +165,40 @@ def test_keypoints_at_a_lower_frame_rate(extractor):
     assert len(extract_video(popsign_clip("hello"), extractor, max_fps=60)) == len(
         full
     )  # above the clip's rate
+
+
+def test_a_clip_split_across_processes_joins_in_order(tmp_path, hello_keypoints):
+    """Two processes, each with its own Holistic, read the two halves of a real clip (a clip twice
+    the hello clip, so each half holds a whole sign): every frame once, in order, hands in both
+    halves where one process finds them."""
+    from slr_core.extract import extract_split
+
+    frames, fps = read_rgb_frames(popsign_clip("hello"))
+    clip = write_video(tmp_path / "twice.mp4", frames + frames, fps, "libx264")
+    single = extract_video(clip)
+    progress = []
+    split = extract_split(clip, 2, progress=lambda done, total: progress.append((done, total)))
+    assert len(split) == len(single) == 2 * len(frames) and split.meta["processes"] == 2
+    assert np.allclose(split.times, single.times)
+    assert progress[-1] == (len(split), len(split))
+    half = len(frames)
+    assert np.array_equal(split.data[:half], single.data[:half], equal_nan=True)  # the first part is the same
+    assert split.hands_present()[half:].sum() >= single.hands_present()[half:].sum() - 2
+    halved = extract_split(clip, 2, max_fps=15)  # and at a lower frame rate
+    assert abs(len(halved) - len(single) / 2) <= 3 and halved.meta["decoded"] == len(single)
+
+
+def test_only_long_clips_are_split(extractor):
+    kp = extract_video(popsign_clip("hello"), extractor, processes=2)  # 2 s: not worth a process
+    assert "processes" not in kp.meta
+
+
+def test_a_damaged_clip_split_across_processes(tmp_path):
+    from slr_core.extract import extract_split
+
+    frames, fps = read_rgb_frames(popsign_clip("hello"))
+    avi = write_video(tmp_path / "full.avi", frames * 2, fps, "mjpeg").read_bytes()
+    early = tmp_path / "early.avi"
+    early.write_bytes(avi[: len(avi) // 3])
+    with pytest.raises(VideoError, match="damaged or truncated"):
+        extract_split(early, 2)

@@ -54,6 +54,20 @@ def test_slr_predict_lists_joined_signs_in_order(joined, capsys):
     assert len(lines) == 3 and SIGNS[0] in lines[0] and "top-5:" in lines[0]
 
 
+def test_slr_predict_splits_a_long_clip_across_processes(joined, capsys, monkeypatch):
+    """The clip path with the clip cut in two, each half read by its own process and MediaPipe
+    (clips of a minute or more; the limit is lowered here so a 6 s clip is split): the same signs."""
+    from slr_core import extract
+
+    monkeypatch.setattr(extract, "SPLIT_MIN_S", 1.0)
+    split, calls = extract.extract_split, []
+    monkeypatch.setattr(extract, "extract_split", lambda *a, **k: calls.append(a[1]) or split(*a, **k))
+    assert slr(["predict", str(joined), "--model", str(MODEL), "--json", "--processes", "2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert calls == [2]
+    assert [e["label"] for e in out["events"]] == list(SIGNS), out["events"]
+
+
 def test_window_mode_emits_each_performance_once(joined, classifier):
     kp = extract_video(joined)
     events = recognize(kp, classifier, StreamConfig(mode="window"))
