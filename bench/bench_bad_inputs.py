@@ -250,7 +250,7 @@ def model_cases(tmp: Path) -> list[Case]:
 
     rewrite(copy("nan-weights"), tensors=lambda t: {k: v.fill_(float("nan")) if v.is_floating_point() else v
                                                       for k, v in t.items()})  # fmt: skip
-    add("nan-weights", "error", "non-finite")
+    add("nan-weights", "error", "NaN")
     rewrite(copy("num-heads-0"), meta=lambda m: {**m, "model": {**m["model"], "num_heads": 0}})
     add("num-heads-0", "error", "num_heads")
     rewrite(copy("dim-text"), meta=lambda m: {**m, "model": {**m["model"], "dim": "big"}})
@@ -436,11 +436,11 @@ def settings_cases(tmp: Path) -> list[Case]:
         ),  # fmt: skip
         Case(
             "settings",
-            "SLR_TORCH_THREADS=many",
-            predict,
+            "SLR_LIBRARY is a file, not a folder",
+            ["signs", "list"],
             "error",
-            "SLR_TORCH_THREADS",
-            {"SLR_TORCH_THREADS": "many"},
+            "library",
+            {"SLR_LIBRARY": str(CLIPS / "hello.mp4")},
         ),
         Case(
             "settings",
@@ -499,7 +499,7 @@ def args_cases(tmp: Path) -> list[Case]:
             "error",
             "args-data",
         ),
-        Case("args", "translate with no words", ["translate"], "error", "word"),
+        Case("args", "translate with no words", ["translate"], "note", "no keywords"),
         Case("args", "translate 300 words", ["translate", *(["hello"] * 300)], "ok"),
         Case(
             "args",

@@ -7,8 +7,12 @@
   interpolated between letters over 0.1-0.3 s, a small bounce between repeated letters, then the
   hand drops. Scored as the character error rate of the spelled word.
 * Time per frame of the letter model (the live path pays it on frames with a hand).
+* What the automatic mode costs real signing: the 518 real asl-signs-subset sequences (14 signers
+  signing hello and thankyou, no fingerspelling) through the bundled letter model's speller, as the
+  live page's "Both (automatic)" mode runs it beside the sign recogniser: how often a spelled word
+  appears where only a sign was made (a word of 3 or more letters also hides the sign).
 
-Usage: python bench/bench_letters.py [--epochs 40] [--words 60]
+Usage: python bench/bench_letters.py [--epochs 40] [--words 60] [--parts lopo,words,auto]
 """
 
 import argparse
@@ -21,7 +25,7 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=40)
 parser.add_argument("--words", type=int, default=60, help="spelled words per held-out person")
 parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--parts", default="lopo,words")
+parser.add_argument("--parts", default="lopo,words,auto")
 args = parser.parse_args()
 require_shared()
 
@@ -43,6 +47,30 @@ if "lopo" in args.parts:
     print("  per letter: " + ", ".join(f"{c} {a:.2f}" for c, a in report["per_letter"].items()))
     print("  most frequent confusions (true->predicted: count): "
           + ", ".join(f"{k} {v}" for k, v in report["confusions"].items()))  # fmt: skip
+if "auto" in args.parts:
+    from slr_core import settings
+    from slr_core.data import load_dataset
+    from slr_core.keypoints import read_parquet
+    from slr_core.letters import LetterModel
+    from slr_core.spelling import AUTO_MIN_LETTERS, plausible_spelling, spell_sequence
+
+    letter_model = LetterModel.load(settings.letters_model())
+    subset = load_dataset(DATA / "asl-signs-subset")
+    raw = kept = hiding = 0
+    examples = []
+    for i in range(len(subset)):
+        kp = read_parquet(subset.path(i))
+        spelled = spell_sequence(letter_model, kp.data, kp.times)  # phone clips: aspect unknown, 1 assumed
+        live = [w for w in spelled if plausible_spelling(w)]  # what the automatic mode keeps
+        raw, kept = raw + bool(spelled), kept + bool(live)
+        hiding += any(len(w.letters) >= AUTO_MIN_LETTERS for w in live)
+        if spelled and len(examples) < 6:
+            examples.append(f"{subset.table['sign'].iloc[i]}->{'/'.join(w.text for w in spelled)}")
+    n = len(subset)
+    print(f"\nautomatic mode on {n} real sign sequences (asl-signs-subset, 14 signers, no fingerspelling): "
+          f"the speller finds a word in {raw} ({raw / n:.3f}; e.g. {', '.join(examples) or 'none'}); the "
+          f"automatic mode keeps {kept} ({kept / n:.3f}) of them, {hiding} ({hiding / n:.3f}) long enough "
+          f"to hide the sign")  # fmt: skip
 if "words" not in args.parts:
     raise SystemExit(0)
 

@@ -111,6 +111,8 @@ def build_cache(
     progress: bool = True,
 ) -> SequenceCache:
     """Read every sequence once and write the cache (atomically); returns it opened."""
+    if len(dataset) == 0:
+        raise DatasetError(f"{dataset.root / 'train.csv'}: lists no sequences")
     target = cache_dir_for(dataset, cache_root)
     tmp = target.with_name(f"{target.name}.building-{os.getpid()}")  # builders never share a folder
     shutil.rmtree(tmp, ignore_errors=True)

@@ -72,6 +72,13 @@ def _cmd_train(args) -> int:
     config_path = args.config
     if args.resume and not config_path and args.out and (Path(args.out) / runs.CONFIG).is_file():
         config_path = Path(args.out) / runs.CONFIG  # a run resumes with the settings it started with
+    if args.resume and not config_path and not args.data:
+        where = (
+            f"{args.out}: no run to resume there (no {runs.CONFIG})"
+            if args.out
+            else "--resume needs --out RUN_DIR"
+        )
+        raise ConfigError(f"{where}; start a run with --data")
     cfg = load_config(config_path, _overrides(args))
     if not cfg.data:
         raise ConfigError("no training data: pass --data DATASET_DIR (or data: in the --config file)")
@@ -159,6 +166,8 @@ def _cmd_predict(args) -> int:
     if bar is not None:
         bar.close()
     kp, events = result.keypoints, result.events
+    if kp.meta.get("warning"):  # a file that decoded only in part
+        print(f"warning: {args.clip}: {kp.meta['warning']}", file=sys.stderr)
     if args.json:
         print(json.dumps({"clip": str(args.clip), "model": loaded.name, "frames": len(kp),
                           "hand_frames": result.hand_frames, "duration": kp.duration,
@@ -169,6 +178,34 @@ def _cmd_predict(args) -> int:
     if not events:
         print(f"no sign recognised in {args.clip} ({result.why_nothing()})")
     return 0
+
+
+def _probability(text: str) -> float:
+    """An argument between 0 and 1 (a rejection threshold)."""
+    value = _non_negative(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not value >= 0:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
 
 
 def _notes(loaded) -> None:
@@ -242,7 +279,7 @@ def _add_eval(sub) -> None:
     p.add_argument("--data", required=True, help="Kaggle-layout dataset folder")
     p.add_argument("--json", help="write every figure to this JSON file")
     p.add_argument("--report-dir", help="write report.json and confusion.png here")
-    p.add_argument("--threshold", type=float, help="rejection threshold (default: the model's own)")
+    p.add_argument("--threshold", type=_probability, help="rejection threshold (default: the model's own)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--cache-dir")
     p.add_argument("--quiet", action="store_true")
@@ -286,11 +323,14 @@ def _signs_add(lib, args) -> int:
     import time
 
     from .extract import Extractor, keypoints_from_file
+    from .library import LibraryError
     from .streaming import sign_span
 
     with Extractor() as extractor:
         for path in args.files:
             kp = keypoints_from_file(path, extractor)
+            if not kp.hands_present().any():
+                raise LibraryError(f"{path}: no hand was seen in it, so there is no sign to learn")
             span = sign_span(kp.data, kp.times)
             t0 = time.perf_counter()
             e = lib.add(args.word, kp.data[span], kp.times[span], source=Path(path).name)
@@ -422,11 +462,11 @@ def _add_predict(sub) -> None:
     p.add_argument("--model", help="model folder (default: $SLR_DEFAULT_MODEL, else the bundled model)")
     p.add_argument("--json", action="store_true", help="print JSON instead of lines")
     p.add_argument("--mode", default="activity", choices=("activity", "window"), help="segmentation")
-    p.add_argument("--threshold", type=float, help="rejection threshold (default: the model's own)")
+    p.add_argument("--threshold", type=_probability, help="rejection threshold (default: the model's own)")
     p.add_argument("--library", help="also recognise the personal signs of this library folder")
-    p.add_argument("--fps", type=float, help="keypoints at most this many frames per second (0: every frame; "
+    p.add_argument("--fps", type=_non_negative, help="keypoints at most this many frames per second (0: every frame; "
                    "default $SLR_CLIP_FPS, else 15)")  # fmt: skip
-    p.add_argument("--processes", type=int, help="processes sharing a clip of a minute or more (default "
+    p.add_argument("--processes", type=_at_least_one, help="processes sharing a clip of a minute or more (default "
                    "$SLR_CLIP_PROCESSES, else the cores, at most 4)")  # fmt: skip
     p.add_argument("--device", default="cpu")
     p.add_argument("--quiet", action="store_true")

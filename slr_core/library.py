@@ -84,6 +84,8 @@ class Library:
 
     def __init__(self, path: str | Path, examples: list[Example] | None = None) -> None:
         path = Path(path)
+        if path.suffix != ".safetensors" and path.is_file():
+            raise LibraryError(f"{path}: a file, not a library folder (set the library to a folder)")
         self.file = path if path.suffix == ".safetensors" else path / FILE
         self.examples: list[Example] = list(examples or [])
 

@@ -22,7 +22,7 @@ from .features import in_signing_space
 from .landmarks import HAND_ROWS, to_pipeline_rows
 from .letters import LetterModel
 from .predict import Classifier
-from .spelling import SpelledWord, Speller, dominant_hand
+from .spelling import AUTO_MIN_LETTERS, SpelledWord, Speller, dominant_hand, plausible_spelling
 from .streaming import Recognizer, SignEvent, StreamConfig, sign_span
 from .viz import draw_skeleton
 
@@ -87,7 +87,8 @@ class LiveSession:
 
     Modes: "signs" (the recogniser), "spelling" (held letter shapes become a word: spelling.Speller)
     and "auto" (both; a word spelled with at least 3 letters wins over a sign recognised over the
-    same time)."""
+    same time, and a word of one letter repeated, which is how a sign's movement looks to the
+    speller, is dropped)."""
 
     def __init__(
         self,
@@ -185,9 +186,12 @@ class LiveSession:
         if self.mode != "signs" and self.speller is not None:
             hand, left = dominant_hand(landmarks[None], aspect)
             h = hand[0] if np.isfinite(hand[0]).all() else None
-            spelled = [_spelled_event(w, t) for w in self.speller.push(h, t, left)[1]]
+            words = self.speller.push(h, t, left)[1]
+            if self.mode == "auto":
+                words = [w for w in words if plausible_spelling(w)]
+            spelled = [_spelled_event(w, t) for w in words]
         if self.mode == "auto":
-            long_words = [e for e in spelled if len(e.label) >= 3]
+            long_words = [e for e in spelled if len(e.label) >= AUTO_MIN_LETTERS]
             signs = [
                 e for e in signs if not self._spelling_over(e) and not any(_overlap(e, w) for w in long_words)
             ]
@@ -206,7 +210,12 @@ class LiveSession:
     def _spelling_over(self, sign: SignEvent) -> bool:
         """Auto mode: the speller is in the middle of a word of 3 or more letters over this sign."""
         word = self.speller.word if self.speller is not None else None
-        return bool(word and len(word.letters) >= 3 and word.start <= sign.end)
+        return bool(
+            word
+            and len(word.letters) >= AUTO_MIN_LETTERS
+            and plausible_spelling(word)
+            and word.start <= sign.end
+        )
 
     def spelling(self) -> str:
         """The word being spelled right now, letter by letter (script thread)."""

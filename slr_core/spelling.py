@@ -143,6 +143,16 @@ class Speller:
         return self._end_word()
 
 
+AUTO_MIN_LETTERS = 3  # automatic mode: a spelled word this long wins over a sign made over the same time
+
+
+def plausible_spelling(word: SpelledWord) -> bool:
+    """Automatic mode (spelling beside signs): a word of at least two different letters. One letter
+    again and again ("ooo") is what a sign's movement looks like to the speller: the hand shape
+    held while the wrist moves and settles (bench_letters' "auto" part measured it on real signs)."""
+    return len({x.letter for x in word.letters}) >= 2
+
+
 def dominant_hand(data: np.ndarray, aspect: float = 1.0) -> tuple[np.ndarray, bool]:
     """The hand seen in more frames of a (T, 543 | 94, 3) sequence, as (T, 21, 3) points in one unit
     (y times the picture's height over its width), NaN where missing; and whether it is the left."""

@@ -120,6 +120,13 @@ class TrainConfig:
             problems.append("select must be best or last")
         if not 0 <= self.fold < max(self.folds, 1):
             problems.append(f"fold must be in 0..{self.folds - 1}")
+        for group, known in (("model", ModelConfig), ("augment", AugmentConfig)):
+            names = {f.name for f in fields(known)}
+            unknown = sorted(set(getattr(self, group)) - names)
+            if unknown:
+                problems.append(
+                    f"{group}.{unknown[0]} is not a {group} setting (known: {', '.join(sorted(names))})"
+                )
         if problems:
             raise ConfigError("; ".join(problems))
 

@@ -89,6 +89,42 @@ def test_a_word_spelled_through_the_live_session(hands):
         LiveSession(Classifier(load_model(MODEL)), mode="spelling")  # spelling needs a letter model
 
 
+def spell_through(session, hands, letters: str) -> list:
+    """Real letter hands held half a second each (a bounce before a repeated letter), then the hand drops."""
+    t, empty = 0.0, np.full((N_ROWS, 3), np.nan, np.float32)
+    for k, letter in enumerate(letters):
+        h = hands[letter]
+        palm = np.linalg.norm(h.points[9] - h.points[0])
+        lift = (
+            [np.sin(a) * 0.5 * palm for a in np.linspace(0, np.pi, 8)]
+            if k and letters[k - 1] == letter
+            else []
+        )
+        for dy in [*lift, *[0.0] * 15]:
+            f = frame_with(h)
+            f[RIGHT_HAND.rows if not h.left else LEFT_HAND.rows, 1] -= dy
+            session.process_landmarks(f, t)
+            t += 1 / 30
+    for _ in range(25):
+        session.process_landmarks(empty, t)
+        t += 1 / 30
+    return [(e.label, e.spelled) for e in session.drain()]
+
+
+def test_automatic_mode_drops_one_letter_repeated(hands):
+    """In "Both (automatic)" mode a word of one letter again and again is what a sign's movement looks
+    like to the speller (bench_letters' auto part: "ooo" from hello on real signers): dropped there,
+    kept when the user chose fingerspelling."""
+    classifier, letters = Classifier(load_model(MODEL)), LetterModel.load(letters_model())
+    assert spell_through(LiveSession(classifier, letters=letters, mode="spelling"), hands, "aaa") == [
+        ("Aaa", True)
+    ]
+    assert spell_through(LiveSession(classifier, letters=letters, mode="auto"), hands, "aaa") == []
+    assert spell_through(LiveSession(classifier, letters=letters, mode="auto"), hands, "cab") == [
+        ("Cab", True)
+    ]
+
+
 def test_slr_spell_on_images(capsys, table, tmp_path):
     paths = [
         str(MASSEY / table[(table["label"] == c) & (table["signer"] == "hand1")]["path"].iloc[0])

@@ -111,3 +111,32 @@ def test_a_new_model_re_embeds_the_stored_keypoints(tmp_path, signer):
     kp = signer["hello"][0]
     assert new.guess(kp.data, kp.times).personal  # an enrolled example matches itself
     assert new.stats["hello"].examples == 3 and MIN_SIMILARITY <= new.stats["hello"].threshold < 1
+
+
+def test_a_library_setting_that_names_a_file_is_refused(tmp_path, capsys, monkeypatch):
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"x")
+    with pytest.raises(LibraryError, match="a file, not a library folder"):
+        Library.open(clip)
+    monkeypatch.setenv("SLR_LIBRARY", str(clip))
+    assert slr(["signs", "list"]) == 2
+    assert "not a library folder" in capsys.readouterr().err
+
+
+@needs_shared
+def test_adding_from_a_recording_without_hands_says_so(tmp_path, capsys):
+    from slr_core.keypoints import read_parquet, write_parquet
+    from slr_core.landmarks import LEFT_HAND, RIGHT_HAND
+
+    from .conftest import FULL_FIXTURE
+
+    ds = load_dataset(FULL_FIXTURE)
+    kp = read_parquet(ds.path(0))
+    kp.data[:, LEFT_HAND.rows] = np.nan
+    kp.data[:, RIGHT_HAND.rows] = np.nan
+    write_parquet(kp, tmp_path / "no-hands.parquet")
+    assert (
+        slr(["signs", "add", "gramps", str(tmp_path / "no-hands.parquet"), "--library", str(tmp_path / "l")])
+        == 2
+    )
+    assert "no hand was seen" in capsys.readouterr().err

@@ -52,6 +52,18 @@ def test_a_truncated_mp4_with_its_index_in_front_is_called_damaged(tmp_path):
         extract_video(tmp_path)
 
 
+def test_slr_predict_warns_about_a_clip_that_decoded_only_in_part(tmp_path, capsys):
+    from .conftest import REPO, write_video
+
+    frames, fps = read_rgb_frames(popsign_clip("hello"))
+    avi = write_video(tmp_path / "full.avi", frames, fps, "mjpeg").read_bytes()
+    cut = tmp_path / "cut.avi"  # cut late: kept, but the user is told
+    cut.write_bytes(avi[: len(avi) * 3 // 4])
+    model = REPO / "models" / "asl250-popsign-kaggle2"
+    assert slr(["predict", str(cut), "--model", str(model), "--quiet", "--fps", "10"]) == 0
+    assert "may be truncated" in capsys.readouterr().err
+
+
 @pytest.fixture
 def checkpoint(tmp_path):
     model = build_model(ModelConfig(**{**PRESETS["tiny"], "num_classes": 3}))
@@ -118,6 +130,9 @@ def test_empty_nan_and_infinite_parquets_are_skipped_with_reasons(tmp_path, caps
         write_parquet(Keypoints.empty(), p)
     with pytest.raises(DatasetError, match="none of the 12 sequences"):
         build_cache(load_dataset(root), tmp_path / "cache3", progress=False)
+    (root / "train.csv").write_text("path,participant_id,sequence_id,sign\n")  # the header alone
+    with pytest.raises(DatasetError, match="train.csv: lists no sequences"):
+        build_cache(load_dataset(root), tmp_path / "cache4", progress=False)
 
 
 def test_a_changed_parquet_file_means_a_new_cache(tmp_path):
@@ -195,3 +210,25 @@ def test_training_state_header_is_read_without_the_tensors(tmp_path):
     opt = torch.optim.AdamW(model.parameters())
     save_training_state(tmp_path / "r.safetensors", model, opt, {"global_step": 17})
     assert read_resume_step(tmp_path / "r.safetensors") == 17
+
+
+def test_arguments_and_settings_that_make_no_sense_are_refused(tmp_path, capsys):
+    """Found by bench/bench_bad_inputs.py: they ran silently, or with a traceback."""
+    clip = str(popsign_clip("please"))
+    for bad in (["--fps", "-1"], ["--threshold", "2"], ["--processes", "0"]):
+        with pytest.raises(SystemExit):
+            slr(["predict", clip, *bad])
+        assert "must be" in capsys.readouterr().err
+    train = [
+        "train",
+        "--data",
+        str(FULL_FIXTURE),
+        "--out",
+        str(tmp_path / "r"),
+        "--cache-dir",
+        str(tmp_path / "c"),
+    ]
+    assert slr([*train, "--set", "model.nothing=1"]) == 2
+    assert "model.nothing is not a model setting" in capsys.readouterr().err
+    assert slr(["train", "--out", str(tmp_path / "never"), "--resume"]) == 2
+    assert "no run to resume there" in capsys.readouterr().err
