@@ -202,7 +202,9 @@ def data_cases(tmp: Path) -> list[Case]:
                       "note", "random-bytes"))  # fmt: skip
     changed = _dataset(tmp / "data" / "changed", [("a", good), ("b", good)])
     cases.append(
-        Case("data", "train: 2 sequences of one sign, 1 epoch", _train(changed, tmp / "runs" / "tiny"), "ok")
+        Case(
+            "data", "train: 2 sequences of one sign", _train(changed, tmp / "runs" / "tiny"), "error", "class"
+        )
     )
     return cases
 

@@ -19,7 +19,7 @@ import argparse
 import time
 
 import numpy as np
-from common import DATA, edit_distance, require_shared
+from common import DATA, edit_distance, edit_ops, require_shared
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=40)
@@ -107,6 +107,7 @@ def spell_stream(word, person_rows, labels_of, rng, fps=30.0):
 rng = np.random.default_rng(args.seed)
 labels = sorted(set(data.label.tolist()))
 errors = chars = 0
+ops = [0, 0, 0]  # substituted, inserted, left out
 timings = []
 print(f"\nspelled words ({args.words} per held-out person, a model trained on the other three):")
 for person in sorted(set(data.person.tolist())):
@@ -131,12 +132,14 @@ for person in sorted(set(data.person.tolist())):
         got += [w.text for w in speller.flush()]
         spelled = got[0] if got else ""
         e += edit_distance(spelled, word)
+        ops = [a + b for a, b in zip(ops, edit_ops(spelled, word))]
         c += len(word)
         if len(shown) < 4:
             shown.append(f"{word}->{spelled or '(nothing)'}")
     errors, chars = errors + e, chars + c
     print(f"  {person}: character error rate {e / max(c, 1):.3f} ({c} characters); e.g. {', '.join(shown)}")
-print(f"  all: character error rate {errors / max(chars, 1):.3f}")
+print(f"  all: character error rate {errors / max(chars, 1):.3f} ({ops[0]} letters read wrong, {ops[1]} extra, "
+      f"{ops[2]} missed)")  # fmt: skip
 ms = np.array(timings) * 1000
 print(f"\nletter model per frame with a hand (features + network + speller): median {np.median(ms):.2f} ms, "
       f"90th percentile {np.percentile(ms, 90):.2f} ms")  # fmt: skip

@@ -44,3 +44,26 @@ def edit_distance(a, b) -> int:
         for j, y in enumerate(b, 1):
             prev, d[j] = d[j], min(d[j] + 1, d[j - 1] + 1, prev + (x != y))
     return int(d[len(b)])
+
+
+def edit_ops(got, want) -> tuple[int, int, int]:
+    """(substitutions, insertions, deletions) turning `want` into `got` along one shortest path."""
+    import numpy as np
+
+    n, m = len(want), len(got)
+    d = np.zeros((n + 1, m + 1), int)
+    d[:, 0], d[0, :] = np.arange(n + 1), np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (want[i - 1] != got[j - 1]))
+    subs = ins = dels = 0
+    i, j = n, m
+    while i or j:
+        if i and j and d[i, j] == d[i - 1, j - 1] + (want[i - 1] != got[j - 1]):
+            subs += want[i - 1] != got[j - 1]
+            i, j = i - 1, j - 1
+        elif j and d[i, j] == d[i, j - 1] + 1:
+            ins, j = ins + 1, j - 1
+        else:
+            dels, i = dels + 1, i - 1
+    return subs, ins, dels
