@@ -118,28 +118,7 @@ def build_cache(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     paths = [str(dataset.path(i)) for i in range(len(dataset))]
-    offsets, times, keep, skipped = [0], [], [], []
-    results: Iterable
-    with open(tmp / FRAMES_FILE, "wb") as out:
-        if workers > 1:
-            pool = mp.get_context("spawn").Pool(workers)
-            results = pool.imap(_read_one, paths, chunksize=64)
-        else:
-            pool, results = None, map(_read_one, paths)
-        try:
-            for i, (frames, t, error) in enumerate(
-                tqdm(results, total=len(paths), desc="cache", disable=not progress)
-            ):
-                if error is not None:
-                    skipped.append((paths[i], error))
-                    continue
-                out.write(np.ascontiguousarray(frames).tobytes())
-                times.append(t)
-                offsets.append(offsets[-1] + len(frames))
-                keep.append(i)
-        finally:
-            if pool is not None:
-                pool.terminate()
+    offsets, times, keep, skipped = _write_frames(paths, tmp / FRAMES_FILE, workers, progress)
     if not keep:
         shutil.rmtree(tmp, ignore_errors=True)
         raise DatasetError(f"{dataset.root}: none of the {len(paths)} sequences could be read")
@@ -165,6 +144,36 @@ def build_cache(
     except OSError:  # another process finished the same cache first: use theirs
         shutil.rmtree(tmp, ignore_errors=True)
     return open_cache(target)
+
+
+def _write_frames(
+    paths: list[str], file: Path, workers: int, progress: bool
+) -> tuple[list, list, list, list]:
+    """Read each parquet file (in `workers` processes) and append its frames to `file`; returns
+    (offsets, times, kept file numbers, skipped (path, why))."""
+    offsets, times, keep, skipped = [0], [], [], []
+    results: Iterable
+    with open(file, "wb") as out:
+        if workers > 1:
+            pool = mp.get_context("spawn").Pool(workers)
+            results = pool.imap(_read_one, paths, chunksize=64)
+        else:
+            pool, results = None, map(_read_one, paths)
+        try:
+            for i, (frames, t, error) in enumerate(
+                tqdm(results, total=len(paths), desc="cache", disable=not progress)
+            ):
+                if error is not None:
+                    skipped.append((paths[i], error))
+                    continue
+                out.write(np.ascontiguousarray(frames).tobytes())
+                times.append(t)
+                offsets.append(offsets[-1] + len(frames))
+                keep.append(i)
+        finally:
+            if pool is not None:
+                pool.terminate()
+    return offsets, times, keep, skipped
 
 
 def open_cache(path: str | Path) -> SequenceCache:
