@@ -113,6 +113,23 @@ def test_upload_a_real_clip(app_env):
 
 
 @needs_shared
+def test_upload_splits_a_long_clip_across_processes(app_env, monkeypatch):
+    """The page's clip path with the keypoints shared by 2 processes (clips of a minute or more;
+    the limit is lowered so a 2 s clip is split): processes spawned from the page's script thread."""
+    from slr_core import extract
+
+    monkeypatch.setenv("SLR_CLIP_PROCESSES", "2")
+    monkeypatch.setattr(extract, "SPLIT_MIN_S", 1.0)
+    split, calls = extract.extract_split, []
+    monkeypatch.setattr(extract, "extract_split", lambda *a, **k: calls.append(a[1]) or split(*a, **k))
+    at = app("pages/2_Upload_clip.py")
+    at.file_uploader[0].upload("please.mp4", popsign_clip("please").read_bytes(), "video/mp4")
+    at.run(timeout=300)
+    assert not at.exception and calls == [2]
+    assert list(at.dataframe[0].value["sign"]) == ["please"], texts(at)
+
+
+@needs_shared
 def test_upload_shows_what_it_thought_when_nothing_is_accepted(app_env):
     at = app("pages/2_Upload_clip.py")  # "about": a word outside the vocabulary the model rejects
     at.file_uploader[0].upload("about.mp4", popsign_clip("about").read_bytes(), "video/mp4")
