@@ -84,14 +84,11 @@ def _template(n_frames: int):
     part to build, so they are built once per length)."""
     import pyarrow as pa
 
-    from slr_core.landmarks import GROUPS, N_ROWS
+    from slr_core.keypoints import row_names
+    from slr_core.landmarks import N_ROWS
 
     if n_frames not in _TEMPLATES:
-        types = np.empty(N_ROWS, object)
-        index = np.empty(N_ROWS, np.int16)
-        for g in GROUPS:
-            types[g.start : g.stop] = g.name
-            index[g.start : g.stop] = np.arange(g.size)
+        types, index = row_names()
         frames = np.repeat(np.arange(n_frames, dtype=np.int16), N_ROWS)
         row_id = [
             f"{f}-{t}-{i}" for f, t, i in zip(frames, np.tile(types, n_frames), np.tile(index, n_frames))

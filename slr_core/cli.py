@@ -180,32 +180,24 @@ def _cmd_predict(args) -> int:
     return 0
 
 
-def _probability(text: str) -> float:
-    """An argument between 0 and 1 (a rejection threshold)."""
-    value = _non_negative(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+def _argument(kind: type, least: float, rule: str, most: float | None = None):
+    """An argparse type: settings.parse_number's rule, and at most `most`."""
+
+    def parse(text: str):
+        try:
+            value = settings.parse_number(text, kind, least, rule)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
+        return value
+
+    return parse
 
 
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not value >= 0:  # NaN too
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
-
-
-def _at_least_one(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+_probability = _argument(float, 0, "between 0 and 1", most=1)  # a rejection threshold
+_non_negative = _argument(float, 0, "0 or more")
+_at_least_one = _argument(int, 1, "at least 1")
 
 
 def _notes(loaded) -> None:

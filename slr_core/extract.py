@@ -230,10 +230,10 @@ def extract_video(
     cap, fps, expected = open_video(path)
     if processes > 1 and expected >= SPLIT_MIN_S * fps:
         cap.release()
-        return extract_split(path, processes, progress, max_fps)
+        return _split(path, fps, expected, processes, progress, max_fps)
     own = extractor is None
     extractor = extractor or Extractor()
-    wanted = int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
+    wanted = _wanted(expected, fps, max_fps)
 
     def on_frame(done: int) -> None:
         if progress is not None:
@@ -285,6 +285,18 @@ def extract_split(
     cap.release()
     if not expected:
         return extract_video(path, progress=progress, max_fps=max_fps)
+    return _split(path, fps, expected, processes, progress, max_fps)
+
+
+def _wanted(expected: int, fps: float, max_fps: float | None) -> int:
+    """The frames MediaPipe will see of a clip of `expected` frames (0: not known)."""
+    return int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
+
+
+def _split(
+    path: Path, fps: float, expected: int, processes: int, progress: Progress | None, max_fps: float | None
+) -> Keypoints:
+    """extract_split on a video already opened once (its rate and frame count known)."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     cuts = np.linspace(0, expected, processes + 1).astype(int)
@@ -297,7 +309,7 @@ def extract_split(
     for w in workers:
         w.start()
     try:
-        parts = _collect(path, workers, queue, progress, int(expected * min(1.0, (max_fps or fps) / fps)))
+        parts = _collect(path, workers, queue, progress, _wanted(expected, fps, max_fps))
     finally:
         for w in workers:
             if w.is_alive():

@@ -164,17 +164,23 @@ def read_parquet(path: str | Path, fps: float = KAGGLE_FPS) -> Keypoints:
     return Keypoints(data, fps, times=times, frames=frames, source=str(path))  # type: ignore[arg-type]
 
 
+def row_names() -> tuple[np.ndarray, np.ndarray]:
+    """The Kaggle `type` and `landmark_index` of each of the 543 rows of a frame, in order."""
+    type_per_row = np.empty(N_ROWS, dtype=object)
+    index_per_row = np.empty(N_ROWS, dtype=np.int16)
+    for g in GROUPS:
+        type_per_row[g.start : g.stop] = g.name
+        index_per_row[g.start : g.stop] = np.arange(g.size)
+    return type_per_row, index_per_row
+
+
 def write_parquet(kp: Keypoints, path: str | Path) -> None:
     """Write a Keypoints in the Kaggle schema, all 543 rows per frame, plus each frame's time
     (atomically)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = len(kp)
-    type_per_row = np.empty(N_ROWS, dtype=object)
-    index_per_row = np.empty(N_ROWS, dtype=np.int16)
-    for g in GROUPS:
-        type_per_row[g.start : g.stop] = g.name
-        index_per_row[g.start : g.stop] = np.arange(g.size)
+    type_per_row, index_per_row = row_names()
     # Kaggle stores frame numbers as int16; a long recording needs more.
     frame_type = pa.int16() if n == 0 or int(kp.frames.max()) < 2**15 else pa.int32()
     frames = np.repeat(kp.frames, N_ROWS)

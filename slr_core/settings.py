@@ -167,20 +167,27 @@ def t5_model() -> str:
     return raw("SLR_T5_MODEL") or DEFAULT_T5_MODEL
 
 
+def parse_number(text: str, kind: type, least: float, rule: str):
+    """`text` as `kind` (int or float) of at least `least` (NaN is not); otherwise ValueError saying
+    what it must be (`rule`). Serves the numeric settings and the command line's numeric arguments."""
+    try:
+        n = kind(text)
+    except ValueError:
+        raise ValueError(f"must be {'a whole number' if kind is int else 'a number'}, got {text!r}") from None
+    if not n >= least:
+        raise ValueError(f"must be {rule}, got {n}")
+    return n
+
+
 def _number(name: str, default, kind: type, least: float, rule: str):
     """A numeric setting (`kind` int or float) of at least `least`; `rule` says so in the message."""
     value = raw(name)
     if not value:
         return default
     try:
-        n = kind(value)
-    except ValueError:
-        raise ConfigError(
-            f"{name} must be {'a whole number' if kind is int else 'a number'}, got {value!r}"
-        ) from None
-    if n < least:
-        raise ConfigError(f"{name} must be {rule}, got {n}")
-    return n
+        return parse_number(value, kind, least, rule)
+    except ValueError as exc:
+        raise ConfigError(f"{name} {exc}") from None
 
 
 def _count(name: str, default: int) -> int:
