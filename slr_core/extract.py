@@ -208,6 +208,11 @@ def _assemble(path: Path, parts: list[_Part], fps: float, expected: int) -> Keyp
     return Keypoints(data, fps, times - times[0], source=str(path), meta=meta)
 
 
+def _wanted(expected: int, fps: float, max_fps: float | None) -> int:
+    """The frames MediaPipe will see of a clip of `expected` frames (0: not known)."""
+    return int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
+
+
 def extract_video(
     path: str | Path,
     extractor: Extractor | None = None,
@@ -230,7 +235,7 @@ def extract_video(
     cap, fps, expected = open_video(path)
     if processes > 1 and expected >= SPLIT_MIN_S * fps:
         cap.release()
-        return _split(path, fps, expected, processes, progress, max_fps)
+        return extract_split(path, processes, progress, max_fps)
     own = extractor is None
     extractor = extractor or Extractor()
     wanted = _wanted(expected, fps, max_fps)
@@ -285,18 +290,6 @@ def extract_split(
     cap.release()
     if not expected:
         return extract_video(path, progress=progress, max_fps=max_fps)
-    return _split(path, fps, expected, processes, progress, max_fps)
-
-
-def _wanted(expected: int, fps: float, max_fps: float | None) -> int:
-    """The frames MediaPipe will see of a clip of `expected` frames (0: not known)."""
-    return int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
-
-
-def _split(
-    path: Path, fps: float, expected: int, processes: int, progress: Progress | None, max_fps: float | None
-) -> Keypoints:
-    """extract_split on a video already opened once (its rate and frame count known)."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     cuts = np.linspace(0, expected, processes + 1).astype(int)
