@@ -1,6 +1,6 @@
 """Upload a recorded clip: keypoints with a progress bar, every sign found on a timeline, the clip and
-its skeleton side by side (a result's button plays its span), and what the model thought when
-nothing passed its threshold."""
+its skeleton side by side (a result's button, or a click on its bar of the timeline, plays its
+span), and what the model thought when nothing passed its threshold."""
 
 import tempfile
 import time
@@ -17,6 +17,7 @@ from slr_core.streaming import clip_guess, recognize_clip
 from slr_core.viz import animation_gif
 
 ACCEPTED = [s.lstrip(".") for s in VIDEO_SUFFIXES]
+PICK = "pick"  # the timeline's click selection
 
 ui.page_setup("Upload clip", "🎞️")
 st.title("🎞️ Upload a clip")
@@ -74,7 +75,7 @@ def timeline(kp, events) -> alt.Chart:
     scale = alt.Scale(domain=[0, max(kp.duration, 0.1)])
     return (
         alt.Chart(pd.DataFrame(rows))
-        .mark_bar(height=18)
+        .mark_bar(height=18, cursor="pointer")
         .encode(
             x=alt.X("from:Q", title="seconds", scale=scale),
             x2="to:Q",
@@ -82,8 +83,17 @@ def timeline(kp, events) -> alt.Chart:
             color=alt.Color("what:N", legend=None),
             tooltip=["what", "from", "to"],
         )  # fmt: skip
-        .properties(height=90)
+        .add_params(alt.selection_point(name=PICK, fields=["from", "to"], on="click"))
+        .properties(height=150)  # the whole chart: its axis takes about 80 px of it
     )
+
+
+def picked_span(event, last) -> tuple[tuple[float, float] | None, object]:
+    """The (from, to) of a bar newly clicked on the timeline, and what to remember as seen: a click
+    plays its span once; the chart keeps its selection, which must not undo a later ▶ button."""
+    chosen = (event or {}).get("selection", {}).get(PICK) or []
+    now = (float(chosen[0]["from"]), float(chosen[0]["to"])) if chosen else None
+    return (now if now is not None and now != last else None), now
 
 
 def show_guess(guess, threshold: float) -> None:
@@ -151,7 +161,13 @@ if result:
                 if cols[i].button(f"▶ {e.label} at {e.start:.1f} s", key=f"play{i}"):
                     st.session_state["upload_play"] = (result["name"], e.start, e.end)
         if hands:
-            st.altair_chart(timeline(kp, events), width="stretch")
+            st.caption("Click a bar of the timeline to play that part of the clip.")
+            event = st.altair_chart(timeline(kp, events), width="stretch", on_select="rerun", key="timeline")
+            span, st.session_state["timeline_seen"] = picked_span(
+                event, st.session_state.get("timeline_seen")
+            )
+            if span is not None:
+                st.session_state["upload_play"] = (result["name"], *span)
         play = st.session_state.get("upload_play")
         start, end = (play[1], play[2] + 0.3) if play and play[0] == result["name"] else (0.0, None)
         left, right = st.columns(2)

@@ -156,6 +156,13 @@ def test_upload_page_in_the_browser(server, browser):
     page.get_by_role("button", name=f"Add “{SIGN}”").wait_for(timeout=30_000)
     # the skeleton animation really arrives (the server serves the image, the browser decodes it)
     assert skeleton.evaluate("img => img.naturalWidth") > 100
+    # a click on the sign's bar of the timeline plays the clip from that sign's start
+    bar = page.locator(".vega-embed g.mark-rect path[aria-label*='row: signs']")
+    assert f"what: {SIGN}" in bar.first.get_attribute("aria-label")
+    assert page.get_by_text("The clip, from", exact=False).count() == 0
+    bar.first.click()
+    start = re.search(r"from: ([0-9.]+)", bar.first.get_attribute("aria-label")).group(1)
+    page.get_by_text(f"The clip, from {float(start):.1f} s").wait_for(timeout=60_000)
 
 
 @pytest.mark.parametrize("path, marker", [("", "Active model"), ("/Translate", "Keywords"),
