@@ -10,7 +10,9 @@ from __future__ import annotations
 import itertools
 import multiprocessing as mp
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from queue import Empty
@@ -213,6 +215,41 @@ def _wanted(expected: int, fps: float, max_fps: float | None) -> int:
     return int(expected * min(1.0, (max_fps or fps) / fps)) if expected else 0
 
 
+class ProcessBudget:
+    """How many clips' keypoint processes this Python process runs at once, shared by every caller
+    (the app's sessions each read their uploads in a thread of one server): a clip gets the cores
+    that are free, and always at least one, so a second long upload waits for no one but cannot make
+    the machine run more MediaPipes than it has cores, plus one per extra upload."""
+
+    def __init__(self, total: int | None = None) -> None:
+        self._total, self.used = total, 0
+        self._lock = threading.Lock()
+
+    @property
+    def total(self) -> int:
+        """The given total, else the cores or the processes one clip may have, whichever is more."""
+        if self._total is not None:
+            return max(1, self._total)
+        from . import settings
+
+        return max(os.cpu_count() or 1, settings.clip_processes())
+
+    @contextmanager
+    def take(self, wanted: int) -> Iterator[int]:
+        """Processes granted for one clip: min(wanted, free), at least 1; given back on exit."""
+        with self._lock:
+            n = max(1, min(wanted, self.total - self.used))
+            self.used += n
+        try:
+            yield n
+        finally:
+            with self._lock:
+                self.used -= n
+
+
+BUDGET = ProcessBudget()
+
+
 def extract_video(
     path: str | Path,
     extractor: Extractor | None = None,
@@ -225,7 +262,8 @@ def extract_video(
 
     With processes > 1, a clip of at least SPLIT_MIN_S seconds is cut into that many consecutive
     parts, each read by its own process and Holistic (``extract_split``); shorter clips are not worth
-    starting MediaPipe again.
+    starting MediaPipe again. Every clip counts against BUDGET, so clips read at the same time share
+    the cores: a long clip gets fewer processes (at least one) while others are being read.
 
     Returns a Keypoints in the Kaggle layout (times from the container's timestamps). A clip in
     which nobody or no hand is visible gives a Keypoints whose hands are all NaN; check
@@ -233,9 +271,16 @@ def extract_video(
     """
     path = Path(path)
     cap, fps, expected = open_video(path)
-    if processes > 1 and expected >= SPLIT_MIN_S * fps:
-        cap.release()
-        return extract_split(path, processes, progress, max_fps)
+    long = processes > 1 and expected >= SPLIT_MIN_S * fps
+    with BUDGET.take(processes if long else 1) as granted:
+        if granted > 1:
+            cap.release()
+            return extract_split(path, granted, progress, max_fps)
+        return _extract_here(path, cap, fps, expected, extractor, progress, max_fps)
+
+
+def _extract_here(path: Path, cap, fps: float, expected: int, extractor, progress, max_fps) -> Keypoints:
+    """extract_video in this thread, with the given Holistic or one of its own."""
     own = extractor is None
     extractor = extractor or Extractor()
     wanted = _wanted(expected, fps, max_fps)

@@ -23,7 +23,7 @@ import numpy as np
 from .cache import load_or_build_cache
 from .data import UNKNOWN_LABEL, load_dataset
 from .features import preprocess, stack
-from .landmarks import MODEL_GROUPS
+from .landmarks import MODEL_GROUPS, PIPELINE_HAND_ROWS
 from .predict import Classifier, accept, predict_features
 from .streaming import StreamConfig, recognize
 
@@ -37,6 +37,11 @@ class Sequence:
     data: np.ndarray  # (T, 94, 3)
     times: np.ndarray  # (T,)
     word: str = ""
+
+    @property
+    def hand_frames(self) -> int:
+        """Frames in which a hand was seen (Kaggle sequences often have only a few)."""
+        return int(np.isfinite(self.data[:, PIPELINE_HAND_ROWS, 0]).any(1).sum())
 
 
 def load_sequences(dataset_dir, cache_dir=None) -> list[Sequence]:

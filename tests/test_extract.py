@@ -188,6 +188,24 @@ def test_a_clip_split_across_processes_joins_in_order(tmp_path, hello_keypoints)
     assert abs(len(halved) - len(single) / 2) <= 3 and halved.meta["decoded"] == len(single)
 
 
+def test_clips_read_at_once_share_the_cores(monkeypatch, extractor):
+    """The app's sessions share one budget of keypoint processes: a long clip gets what is free,
+    at least one; a clip read while others hold the cores is read by one process, not split."""
+    from slr_core import extract
+
+    budget = extract.ProcessBudget(3)
+    with budget.take(2) as a, budget.take(5) as b, budget.take(1) as c:
+        assert (a, b, c) == (2, 1, 1) and budget.used == 4
+    assert budget.used == 0
+    monkeypatch.setattr(extract, "BUDGET", budget)
+    monkeypatch.setattr(extract, "SPLIT_MIN_S", 1.0)  # the 2 s clip counts as long
+    with budget.take(2):  # another upload holds 2 of the 3
+        kp = extract_video(popsign_clip("hello"), extractor, processes=3)
+    assert "processes" not in kp.meta and kp.hands_present().any() and budget.used == 0
+    monkeypatch.setenv("SLR_CLIP_PROCESSES", "64")
+    assert extract.ProcessBudget().total == 64  # one clip may always have what the setting gives it
+
+
 def test_only_long_clips_are_split(extractor):
     kp = extract_video(popsign_clip("hello"), extractor, processes=2)  # 2 s: not worth a process
     assert "processes" not in kp.meta

@@ -11,7 +11,7 @@ from safetensors.torch import save_file
 from slr_core.cli import main as slr
 from slr_core.data import load_dataset
 from slr_core.library import FILE, Library, LibraryError
-from slr_core.matcher import MIN_SIMILARITY, PersonalClassifier
+from slr_core.matcher import ENROL_COPIES, MIN_SIMILARITY, PersonalClassifier
 from slr_core.model import PRESETS, ModelConfig, build_model
 
 from .conftest import SUBSET, needs_shared
@@ -106,8 +106,12 @@ def test_a_new_model_re_embeds_the_stored_keypoints(tmp_path, signer):
     for kp in signer["hello"][:3]:
         lib.add("hello", kp.data, kp.times)
     old, new = PersonalClassifier(tiny_model(0), lib), PersonalClassifier(tiny_model(1), lib)
-    assert old._vectors.shape == new._vectors.shape == (3, 128)
+    # each example with its altered copies, the same ones for both models (drawn from its id)
+    assert old._vectors.shape == new._vectors.shape == (3 * (1 + ENROL_COPIES), 128)
+    assert old._recorded.sum() == 3 and old._ids == new._ids
     assert not np.allclose(old._vectors, new._vectors)  # each model embeds the examples itself
+    again = PersonalClassifier(tiny_model(1), lib)
+    assert np.allclose(again._vectors, new._vectors, atol=1e-5)  # the copies are the same every time
     kp = signer["hello"][0]
     assert new.guess(kp.data, kp.times).personal  # an enrolled example matches itself
     assert new.stats["hello"].examples == 3 and MIN_SIMILARITY <= new.stats["hello"].threshold < 1

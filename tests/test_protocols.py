@@ -89,3 +89,14 @@ def test_studio_clip_checks_on_real_clips(loaded, hello_keypoints):
     assert out["clips"] == 3 and 0 <= out["alone: exactly its own sign"] <= 1
     assert all(k in out for k in ("portrait: same answer / right", "selfie: same answer / right"))
     assert UNKNOWN_LABEL not in [label for _, got in out["alone: the others"] for label in got]
+
+
+def test_hand_frames_counts_frames_with_either_hand(fixture_seqs):
+    q = fixture_seqs[0]
+    data = np.full((6, *q.data.shape[1:]), np.nan, np.float32)
+    data[1, PIPELINE_GROUPS["left_hand"]] = 0.5  # a left hand only
+    data[3, PIPELINE_GROUPS["right_hand"]] = 0.5  # a right hand only
+    data[4, PIPELINE_GROUPS["pose"]] = 0.5  # no hand
+    seq = Sequence("hello", 1, data, np.arange(6) / 30)
+    assert seq.hand_frames == 2
+    assert 0 < q.hand_frames <= len(q.data)
