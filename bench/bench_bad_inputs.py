@@ -51,18 +51,9 @@ class Case:
 
 
 def _video(path: Path, frames: list[np.ndarray], fps: int = 30, codec: str = "libx264") -> Path:
-    import av
+    from slr_core.videofile import write_video
 
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(codec, rate=fps)
-        stream.height, stream.width = frames[0].shape[:2]
-        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
-        for f in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(f), "rgb24")):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    return write_video(path, frames, fps, codec)
 
 
 def video_cases(tmp: Path) -> list[Case]:

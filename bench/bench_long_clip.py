@@ -15,7 +15,6 @@ Usage: python bench/bench_long_clip.py [--model DIR] [--n 4] [--minutes 1] [--ra
 import argparse
 import time
 
-import numpy as np
 from common import DATA, REPO, edit_distance, require_shared
 
 
@@ -48,28 +47,24 @@ def accuracy(clips, classifier, rates, extractor, every: int) -> None:
 
 def join_clips(labels, minutes: float):
     """Studio clips of signs joined into one 30 fps 640x360 clip; returns (path, frames, signs)."""
-    import av
-
     from slr_core.extract import iter_frames
+    from slr_core.videofile import write_video
 
     out = REPO / "runs" / "bench-long-clip.mp4"
     out.parent.mkdir(exist_ok=True)
-    target, n, signs = int(minutes * 60 * 30), 0, []
-    with av.open(str(out), "w") as container:
-        stream = container.add_stream("libx264", rate=30)
-        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+    target, signs, written = int(minutes * 60 * 30), [], [0]
+
+    def frames():
         for path, sign in zip(labels["path"], labels["sign"]):
-            frames = [rgb for _, rgb in iter_frames(REF / path) if rgb.shape[:2] == (360, 640)]
-            for rgb in frames:
-                for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), "rgb24")):
-                    container.mux(packet)
-            n += len(frames)
-            signs += [sign] if frames else []
-            if n >= target:
-                break
-        for packet in stream.encode():
-            container.mux(packet)
-    return out, n, signs
+            clip = [rgb for _, rgb in iter_frames(REF / path) if rgb.shape[:2] == (360, 640)]
+            yield from clip
+            written[0] += len(clip)
+            signs.extend([sign] if clip else [])
+            if written[0] >= target:
+                return
+
+    write_video(out, frames(), 30)
+    return out, written[0], signs
 
 
 def long_clip(labels, classifier, rates, processes, minutes, extractor) -> None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from slr_core import videofile
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SLR_SHARED", REPO.parent / "shared"))
 DATA = SHARED / "data"
@@ -91,21 +93,5 @@ def set_display_rotation(path: Path, degrees: int) -> None:
 
 
 def write_video(path: Path, frames: list[np.ndarray], fps: float, codec: str) -> Path:
-    """Encode RGB frames with PyAV (which streamlit-webrtc brings): h264, vp9, mjpeg, mpeg4."""
-    import av
-
-    with av.open(str(path), "w") as out:
-        stream = out.add_stream(codec, rate=round(fps))
-        h, w = frames[0].shape[:2]
-        stream.width, stream.height = w - w % 2, h - h % 2
-        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
-        stream.bit_rate = 2_000_000  # a phone-like quality; the encoders' defaults are much lower
-        for rgb in frames:
-            frame = av.VideoFrame.from_ndarray(
-                np.ascontiguousarray(rgb[: stream.height, : stream.width]), "rgb24"
-            )
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return path
+    """Encode RGB frames at a phone-like quality (the encoders' defaults are much lower)."""
+    return videofile.write_video(path, frames, fps, codec, bit_rate=2_000_000)

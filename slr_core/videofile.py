@@ -1,0 +1,42 @@
+"""RGB frames into a video file with PyAV (which streamlit-webrtc brings): the clips the tests and the
+benchmarks make (other codecs, sizes and frame rates of real signing, joined clips, damaged files)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+
+def write_video(
+    path: str | Path,
+    frames: Iterable[np.ndarray],
+    fps: float = 30,
+    codec: str = "libx264",
+    bit_rate: int | None = None,
+) -> Path:
+    """Encode (H, W, 3) uint8 RGB frames (a list or a generator; the first sets the size, cut to even
+    numbers) with `codec` (libx264, libvpx-vp9, mjpeg, mpeg4, ...); bit_rate None: the encoder's own."""
+    import av
+
+    path = Path(path)
+    it = iter(frames)
+    first = next(it, None)
+    if first is None:
+        raise ValueError(f"{path}: no frames to write")
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=round(fps))
+        h, w = first.shape[:2]
+        stream.width, stream.height = w - w % 2, h - h % 2
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
+        if bit_rate:
+            stream.bit_rate = bit_rate
+        for rgb in itertools.chain([first], it):
+            picture = np.ascontiguousarray(rgb[: stream.height, : stream.width])
+            for packet in stream.encode(av.VideoFrame.from_ndarray(picture, "rgb24")):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return path
