@@ -26,15 +26,17 @@ def write_video(
     first = next(it, None)
     if first is None:
         raise ValueError(f"{path}: no frames to write")
+    h, w = (int(n) - int(n) % 2 for n in first.shape[:2])  # the encoders want even sizes
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=round(fps))
-        h, w = first.shape[:2]
-        stream.width, stream.height = w - w % 2, h - h % 2
+        if not isinstance(stream, av.VideoStream):
+            raise ValueError(f"{codec} is not a video codec")
+        stream.width, stream.height = w, h
         stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
         if bit_rate:
             stream.bit_rate = bit_rate
         for rgb in itertools.chain([first], it):
-            picture = np.ascontiguousarray(rgb[: stream.height, : stream.width])
+            picture = np.ascontiguousarray(np.asarray(rgb)[:h, :w])
             for packet in stream.encode(av.VideoFrame.from_ndarray(picture, "rgb24")):
                 out.mux(packet)
         for packet in stream.encode():
