@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 from common import DATA, REPO, require_shared
 
+from slr_core.videofile import write_video  # noqa: E402
+
 MODEL = REPO / "models" / "asl250-popsign-kaggle2"
 LETTERS = REPO / "models" / "letters-massey"
 CLIPS = DATA / "popsign-reference" / "clips"
@@ -50,12 +52,6 @@ class Case:
 # ---------------------------------------------------------------- building the inputs
 
 
-def _video(path: Path, frames: list[np.ndarray], fps: int = 30, codec: str = "libx264") -> Path:
-    from slr_core.videofile import write_video
-
-    return write_video(path, frames, fps, codec)
-
-
 def video_cases(tmp: Path) -> list[Case]:
     from slr_core.extract import iter_frames
 
@@ -73,24 +69,24 @@ def video_cases(tmp: Path) -> list[Case]:
     for name, (content, _, _) in files.items():
         if content is not None:
             (d / name).write_bytes(content)
-    avi = _video(d / "full.avi", hello, codec="mjpeg").read_bytes()
+    avi = write_video(d / "full.avi", hello, codec="mjpeg").read_bytes()
     (d / "avi-cut-early.avi").write_bytes(avi[: len(avi) // 3])
     files["avi-cut-early.avi"] = (None, "error", "damaged or truncated")
     (d / "avi-cut-late.avi").write_bytes(avi[: len(avi) * 3 // 4])
     files["avi-cut-late.avi"] = (None, "note", "truncated")
-    _video(d / "black.mp4", [np.zeros((360, 640, 3), np.uint8)] * 30)
+    write_video(d / "black.mp4", [np.zeros((360, 640, 3), np.uint8)] * 30)
     files["black.mp4"] = (None, "note", "no hand")
     shutil.copy(CLIPS / "yellow.mp4", d / "no-hands-yellow.mp4")  # a signer whose hands MediaPipe misses
     files["no-hands-yellow.mp4"] = (None, "note", "no hand")
-    _video(d / "one-frame.mp4", hello[30:31])
+    write_video(d / "one-frame.mp4", hello[30:31])
     files["one-frame.mp4"] = (None, "ok", "")
-    _video(d / "tiny-64x36.mp4", [f[::10, ::10].copy() for f in hello])
+    write_video(d / "tiny-64x36.mp4", [f[::10, ::10].copy() for f in hello])
     files["tiny-64x36.mp4"] = (None, "ok", "")
-    _video(d / "big-2560x1440.mp4", [np.repeat(np.repeat(f, 4, 0), 4, 1) for f in hello[::6]])
+    write_video(d / "big-2560x1440.mp4", [np.repeat(np.repeat(f, 4, 0), 4, 1) for f in hello[::6]])
     files["big-2560x1440.mp4"] = (None, "ok", "")
-    _video(d / "fps-5.mp4", hello[::6], fps=5)
+    write_video(d / "fps-5.mp4", hello[::6], fps=5)
     files["fps-5.mp4"] = (None, "ok", "")
-    _video(d / "upside-down.mp4", [f[::-1].copy() for f in hello])
+    write_video(d / "upside-down.mp4", [f[::-1].copy() for f in hello])
     files["upside-down.mp4"] = (None, "ok", "")
     (d / "a-folder.mp4").mkdir()
     files["a-folder.mp4"] = (None, "error", "folder")

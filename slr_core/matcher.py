@@ -79,20 +79,21 @@ class PersonalClassifier(Classifier):
 
     def refresh(self) -> None:
         """Embed examples added since the last call and recompute the words' thresholds."""
-        vectors, words, ids = [], [], []
+        vectors, words, ids, recorded = [], [], [], []
         for e in self.library.examples:
             if e.id not in self._cache:
                 v = self.embed_example(e)
                 if v is None:
                     continue
                 self._cache[e.id] = v
+            rows = len(self._cache[e.id])  # the example, then its copies
             vectors.append(self._cache[e.id])
-            words += [e.word] * len(self._cache[e.id])
-            ids += [e.id] * len(self._cache[e.id])
+            words += [e.word] * rows
+            ids += [e.id] * rows
+            recorded += [True] + [False] * (rows - 1)
         self._vectors = np.concatenate(vectors) if vectors else np.zeros((0, 1), np.float32)
         self._words, self._ids = np.array(words), ids
-        first = np.r_[True, np.array(ids[1:]) != np.array(ids[:-1])] if ids else np.zeros(0, bool)
-        self._recorded = first  # the rows of the examples themselves (each is followed by its copies)
+        self._recorded = np.array(recorded, bool)  # the rows of the recorded examples themselves
         self.stats = {w: self._word_stats(w) for w in dict.fromkeys(words)}
 
     def embed_example(self, e: Example) -> np.ndarray | None:

@@ -2,9 +2,10 @@
 open-set rule that accepts or rejects a guess.
 
 ``Classifier`` is the wrapper the recogniser, the pages and the command line use: one window of
-landmarks in, a ``Guess`` (best sign, probability, accepted?, top-5) out, or the embedding (the
-pooled features the head reads) for nearest-neighbour and prototype methods. ``predict_features``
-and ``predict_loader`` do the same for batches (evaluation, training's validation).
+landmarks in, a ``Guess`` (best sign, probability, accepted?, top-5) out, or the model's raw outputs
+with the embedding (the pooled features the head reads) for nearest-neighbour and prototype methods.
+``predict_features`` and ``predict_loader`` do the same for batches (evaluation, training's
+validation, a personal example and its altered copies).
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ class Guess:
 
 
 class Classifier:
-    """One window of landmarks -> the model's guess (or its embedding). Thread-safe for inference:
+    """One window of landmarks -> the model's guess (or its raw outputs). Thread-safe for inference:
     it holds no state between calls, so the live sessions and the pages share one."""
 
     def __init__(self, loaded, threshold: float | None = None, device: str | torch.device = "cpu") -> None:
@@ -146,11 +147,6 @@ class Classifier:
         """Class probabilities (C,) of one window, None without hands."""
         out = self.outputs(data, times)
         return None if out is None else probabilities(out)[0].cpu().numpy()
-
-    def embedding(self, data: np.ndarray, times: np.ndarray) -> np.ndarray | None:
-        """The pooled features the head reads (D,), None without hands."""
-        out = self.outputs(data, times)
-        return None if out is None else out["embedding"][0].float().cpu().numpy()
 
     def decide(self, probs: np.ndarray, threshold: float | None = None) -> Guess:
         """The open-set decision for one row of probabilities."""
