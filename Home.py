@@ -40,6 +40,13 @@ if loaded is not None:
     )
     for note in loaded.notes:
         st.warning(note)
+    tuned = loaded.meta.get("training", {})
+    if tuned.get("finetuned_from"):
+        words = ", ".join(f"{w} ({n})" for w, n in tuned.get("personal_words", {}).items())
+        st.caption(f"Fine-tuned from {tuned['finetuned_from']} to your examples: {words} "
+                   f"({tuned.get('finetune_steps')} steps, {tuned.get('finetune_seconds')} s): it is adapted to you. "
+                   "What other new signers can expect is measured for the model it came from (pick that one "
+                   "in the sidebar to see it).")  # fmt: skip
     new = m.get("new_signers", {})
     if new:
         st.markdown("**What a new signer can expect** (people the model never saw):")

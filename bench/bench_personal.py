@@ -10,9 +10,13 @@ On asl-signs-subset (14 signers, 15-21 repetitions each of hello and thankyou), 
   without them), the two enrolled as new words from k of one signer's clips; tested on that
   signer's other clips and on every other signer's;
 * the cost: how often a library (k = 3, both words) takes over studio clips of the 245 other signs
-  and words outside the vocabulary, and the time to add an example and to recognise a window.
+  and words outside the vocabulary, and the time to add an example and to recognise a window;
+* fine-tuning (--parts finetune): the base model fine-tuned to each signer's library (k = 3) with the
+  studio clips as replay (`slr signs finetune`), for existing signs and new words, the library on
+  top as in the app. The words outside the vocabulary that the protocol-A model held out are kept
+  out of the replay too, so what they say of the cost is measured on clips no model trained on.
 
-Usage: python bench/bench_personal.py [--model DIR] [--k 1,3,5] [--seed 0]
+Usage: python bench/bench_personal.py [--model DIR] [--k 1,3,5] [--seed 0] [--parts existing,new,cost,finetune]
 """
 
 import argparse
@@ -29,17 +33,20 @@ parser.add_argument("--popsign-kp", default=str(REPO / "data" / "popsign-kp"))
 parser.add_argument("--runs", default=str(REPO / "runs" / "cross-signer"), help="where bench models live")
 parser.add_argument("--k", default="1,3,5")
 parser.add_argument("--seed", type=int, default=0)
-parser.add_argument("--parts", default="existing,new,cost")
+parser.add_argument("--parts", default="existing,new,cost,finetune")
+parser.add_argument("--finetune-k", type=int, default=3)
 args = parser.parse_args()
 require_shared()
 
 from slr_core.checkpoint import load_model  # noqa: E402
 from slr_core.data import UNKNOWN_LABEL  # noqa: E402
+from slr_core.finetune import finetune, replay_sequences  # noqa: E402
 from slr_core.library import Library  # noqa: E402
 from slr_core.matcher import PersonalClassifier  # noqa: E402
 from slr_core.predict import Classifier  # noqa: E402
 from slr_core.protocols import load_sequences  # noqa: E402
 from slr_core.train import load_config, train  # noqa: E402
+from slr_core.trainset import _hash_fraction  # noqa: E402
 
 SIGNS = ("hello", "thankyou")
 FULL = 15  # frames with a hand
@@ -52,17 +59,23 @@ order = {p: {s: rng.permutation([i for i, q in enumerate(subset) if q.participan
              for s in SIGNS} for p in signers}  # fmt: skip
 
 
-def library_of(folder: Path, p: int, k: int, words=SIGNS) -> Library:
+def library_of(folder: Path, p: int, k: int, words=SIGNS, prefix: str = "") -> Library:
+    """Signer p's first k repetitions of each sign, under the sign's name (after `prefix`)."""
     lib = Library.open(folder)
     for s in words:
         for i in order[p][s][:k]:
-            lib.add(s, subset[i].data, subset[i].times, source=f"{p}")
+            lib.add(prefix + s, subset[i].data, subset[i].times, source=f"{p}")
     return lib
+
+
+NEW = "my-"  # the names the fine-tuning bench gives new words, so that the model has no output for them
 
 
 def right(classifier, seqs) -> float:
     hits = [
-        (g := classifier.guess(q.data, q.times)) is not None and g.accepted and g.label == q.sign
+        (g := classifier.guess(q.data, q.times)) is not None
+        and g.accepted
+        and g.label.removeprefix(NEW) == q.sign
         for q in seqs
     ]
     return float(np.mean(hits)) if hits else float("nan")
@@ -76,6 +89,30 @@ def base_model(name: str, data_dir: str) -> Path:
     cfg = load_config(recipe, {"data": [data_dir], "out": str(out), "name": name, "resume": False})
     train(cfg, progress=False)
     return out / "model"
+
+
+def studio_without(signs, held_out_words: bool = False) -> Path:
+    """A dataset of the studio clips without some signs (and, if asked, without the words outside the
+    vocabulary that training holds out): a train.csv pointing at the same keypoint files."""
+    import pandas as pd
+
+    src = Path(args.popsign_kp)
+    table = pd.read_csv(src / "train.csv")
+    drop = table["sign"].isin(signs)
+    if held_out_words:
+        drop |= (table["sign"] == UNKNOWN_LABEL) & np.array(
+            [_hash_fraction(str(w)) < 0.5 for w in table["word"]]
+        )
+    folder = Path(args.runs) / (
+        "popsign-kp-without-" + "-".join([*signs, *["held-out-words"][:held_out_words]])
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = table[~drop].assign(path=lambda t: [str((src / x).resolve()) for x in t["path"]])
+    kept.to_csv(folder / "train.csv", index=False)
+    (folder / "sign_to_prediction_index_map.json").write_text(
+        (src / "sign_to_prediction_index_map.json").read_text()
+    )
+    return folder
 
 
 parts = set(args.parts.split(","))
@@ -109,20 +146,7 @@ if "existing" in parts:
 
 if "new" in parts:
     print("\nNew words: a base model that never saw hello or thankyou; the two enrolled from one signer")
-    import pandas as pd
-
-    src = Path(args.popsign_kp)
-    table = pd.read_csv(src / "train.csv")
-    folder = Path(args.runs) / "popsign-kp-without-hello-thankyou"
-    folder.mkdir(parents=True, exist_ok=True)
-    kept = table[~table["sign"].isin(SIGNS)].assign(
-        path=lambda t: [str((src / x).resolve()) for x in t["path"]]
-    )
-    kept.to_csv(folder / "train.csv", index=False)
-    (folder / "sign_to_prediction_index_map.json").write_text(
-        (src / "sign_to_prediction_index_map.json").read_text()
-    )
-    unseen = load_model(base_model("never-saw-hello-thankyou", str(folder)))
+    unseen = load_model(base_model("never-saw-hello-thankyou", str(studio_without(SIGNS))))
     for k in ks:
         same, others = [], []
         for p in signers:
@@ -174,3 +198,64 @@ if "cost" in parts:
         t_base.append((time.perf_counter() - t0) * 1000)
     print(f"  adding an example (after its keypoints): median {np.median(add_ms):.1f} ms; recognising a window: "
           f"median {np.median(guess_ms):.2f} ms with a library of 6 examples, {np.median(t_base):.2f} ms without")  # fmt: skip
+
+
+def judged(pc, p: int, words_out, oov_held, in_vocab) -> dict:
+    """What a classifier (base + a signer's library) gets on the signer's clips and what it costs."""
+    test = [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]
+    after = [pc.guess(q.data, q.times) for q in in_vocab]
+    mine = [pc.guess(q.data, q.times) for q in oov_held]
+    return {
+        "same": right(pc, test),
+        "full": right(pc, [q for q in test if q.hand_frames >= FULL]),
+        "others": right(pc, [q for q in subset if q.participant != p]) if words_out else float("nan"),
+        "stolen": np.mean(
+            [g is not None and g.accepted and g.label.removeprefix(NEW) in SIGNS for g in after]
+        ),
+        "kept": np.mean(
+            [g is not None and g.accepted and g.label == q.sign for g, q in zip(after, in_vocab)]
+        ),
+        "oov": np.mean([g is not None and g.accepted and g.label.removeprefix(NEW) in SIGNS for g in mine]),
+    }
+
+
+if "finetune" in parts:
+    k = args.finetune_k
+    print(
+        f"\nFine-tuned to the library (k={k} of both words, each signer's own; studio clips as replay, "
+        "the held-out words outside the vocabulary kept out of it), against the same library without it"
+    )
+    oov_held = [q for q in studio if q.sign == UNKNOWN_LABEL and _hash_fraction(q.word) < 0.5]
+    in_vocab = [q for q in studio if q.sign not in (*SIGNS, UNKNOWN_LABEL)]
+    for kind, model, words_out in (("existing signs", loaded, ()), ("new words", None, SIGNS)):
+        if model is None:
+            model = load_model(base_model("never-saw-hello-thankyou", str(studio_without(SIGNS))))
+        replay = replay_sequences([studio_without(words_out, held_out_words=True)], model.labels)
+        rows: dict[str, list] = {"library": [], "fine-tuned": []}
+        secs = []
+        for p in signers:
+            with tempfile.TemporaryDirectory() as tmp:
+                lib = library_of(Path(tmp), p, k, prefix=NEW if words_out else "")
+                rows["library"].append(
+                    judged(PersonalClassifier(model, lib), p, words_out, oov_held, in_vocab)
+                )
+                res = finetune(model, lib, replay, seed=int(p))
+                secs.append(res.seconds)
+                rows["fine-tuned"].append(
+                    judged(PersonalClassifier(res.loaded, lib), p, words_out, oov_held, in_vocab)
+                )
+        print(
+            f"  {kind} ({len(replay)} replay clips; fine-tuning median {np.median(secs):.0f} s, longest {np.max(secs):.0f} s):"
+        )
+        for name, r in rows.items():
+            col = {key: np.array([x[key] for x in r]) for key in r[0]}
+            print(f"    {name:10s} the signer's other repetitions {col['same'].mean():.3f} (worst {col['same'].min():.3f}); "
+                  f"hand in {FULL}+ frames {np.nanmean(col['full']):.3f} (worst {np.nanmin(col['full']):.3f})"
+                  + (f"; other signers' clips {col['others'].mean():.3f}" if words_out else ""))  # fmt: skip
+            print(f"               studio clips of the other {len(in_vocab)} signs answered hello/thankyou "
+                  f"{col['stolen'].mean():.3f}, right {col['kept'].mean():.3f}; {len(oov_held)} held-out words outside "
+                  f"the vocabulary taken for hello/thankyou {col['oov'].mean():.3f}")  # fmt: skip
+            print(
+                "               per signer "
+                + ", ".join(f"{p}: {v:.2f}" for p, v in zip(signers, col["same"]))
+            )

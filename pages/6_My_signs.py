@@ -11,7 +11,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from slr_core import settings, ui
+from slr_core import app_state, settings, ui
+from slr_core.errors import SLRError
 from slr_core.extract import VIDEO_SUFFIXES, VideoError, keypoints_from_file
 from slr_core.keypoints import Keypoints
 from slr_core.library import Library, LibraryError
@@ -182,3 +183,46 @@ if imported is not None and st.button("Import"):
             st.success(f"Imported {n} new example(s).")
         except LibraryError as exc:
             st.error(str(exc).replace(str(path), imported.name))
+
+if words and classifier is not None:
+    from slr_core import finetune as ft
+    from slr_core.checkpoint import load_model
+
+    st.subheader("Fine-tune the model to your signs (optional)")
+    st.write(
+        "Your words already work without this. Fine-tuning adapts a copy of the model to your examples, "
+        "which recognises your signing more often (measured in the README, *Your own signs*). It takes "
+        "about a minute on a laptop's processor, and it needs clips of other people's signs (a dataset), "
+        "so that the model keeps its other signs. The result becomes a new model, made the active one."
+    )  # fmt: skip
+    datasets = app_state.datasets_by_size()
+    if not datasets:
+        st.info("No dataset found to fine-tune with: extract one with `slr extract` (README, *Data layout*).")
+    else:
+        try:
+            base = load_model(ft.base_of(classifier.loaded))
+        except SLRError:  # the base it was fine-tuned from is damaged: fine-tune the active model
+            base = classifier.loaded
+        trained_on = set(base.meta.get("training", {}).get("data", []))
+        c = st.columns([3, 1])
+        chosen = c[0].multiselect(
+            "Other people's signs", list(datasets), key="finetune_data",
+            default=[d for d in datasets if d.name in trained_on],
+            format_func=lambda d: f"{app_state.dataset_name(d)} ({datasets[d]} clips)",
+        )  # fmt: skip
+        steps = int(c[1].number_input("Steps", 1, 5000, ft.STEPS, key="finetune_steps"))
+        if st.button("Fine-tune", disabled=not chosen):
+            bar = st.progress(0.0, f"Fine-tuning {base.name} to your {len(library)} example(s) ...")
+            try:
+                replay = ft.replay_sequences(chosen, base.labels)
+                result = ft.finetune(base, library, replay, steps,
+                                     progress=lambda i, n: bar.progress(i / n, f"step {i} of {n}"))  # fmt: skip
+                folder = ft.save_finetuned(result, base, ft.default_folder(base), library, chosen)
+            except (SLRError, OSError) as exc:
+                st.error(f"Fine-tuning did not run: {exc}")
+            else:
+                ui.use_model(folder)
+                st.session_state["my_signs_saved"] = (
+                    f"Fine-tuned in {result.seconds:.0f} s: “{folder.parent.name}” is now the active model."
+                )
+                st.rerun()

@@ -291,7 +291,7 @@ def _library_dir(args) -> Path:
 
 
 def _cmd_signs(args) -> int:
-    """slr signs add | list | remove | export | import."""
+    """slr signs add | list | remove | export | import | finetune."""
     from .library import Library
 
     lib = Library.open(_library_dir(args))
@@ -299,6 +299,8 @@ def _cmd_signs(args) -> int:
         return _signs_add(lib, args)
     if args.action == "list":
         return _signs_list(lib, args)
+    if args.action == "finetune":
+        return _signs_finetune(lib, args)
     if args.action == "remove":
         n = lib.remove_word(args.word)
         print(f"removed {args.word} ({n} example(s)) from {lib.file}")
@@ -355,8 +357,31 @@ def _signs_list(lib, args) -> int:
     return 0
 
 
+def _signs_finetune(lib, args) -> int:
+    from .checkpoint import load_model
+    from .finetune import STEPS, base_of, default_folder, finetune, replay_sequences, save_finetuned
+
+    base = load_model(base_of(load_model(args.model or settings.default_model())))
+    replay = replay_sequences(args.data, base.labels)
+    steps = args.steps or STEPS
+    folder = Path(args.out) / "model" if args.out else default_folder(base)
+    print(f"fine-tuning {base.name} to {len(lib)} example(s) of {len(lib.words())} word(s), "
+          f"with {len(replay)} clips of other people's signs, {steps} steps")  # fmt: skip
+
+    def progress(step: int, steps: int) -> None:
+        if step % 10 == 0 or step == steps:
+            print(f"\r  step {step}/{steps}", end="" if step < steps else "\n", file=sys.stderr, flush=True)
+
+    result = finetune(base, lib, replay, steps=steps, progress=progress)
+    save_finetuned(result, base, folder, lib, args.data)
+    new = f"; new outputs for {', '.join(result.new_words)}" if result.new_words else ""
+    print(f"done in {result.seconds:.0f} s{new}: {folder}")
+    print(f"use it with --model {folder}, or pick it in the app")
+    return 0
+
+
 def _add_signs(sub) -> None:
-    p = sub.add_parser("signs", help="your personal signs: add, list, remove, export, import")
+    p = sub.add_parser("signs", help="your personal signs: add, list, remove, export, import, finetune")
     actions = p.add_subparsers(dest="action", required=True)
     a = actions.add_parser("add", help="teach a word from clips or keypoint parquets of you signing it")
     a.add_argument("word")
@@ -369,6 +394,12 @@ def _add_signs(sub) -> None:
     a.add_argument("file")
     a = actions.add_parser("import", help="add the examples of a library file")
     a.add_argument("file")
+    a = actions.add_parser("finetune", help="adapt a model to your library (about a minute on a CPU)")
+    a.add_argument("--data", action="append", required=True, metavar="DATASET_DIR",
+                   help="clips of other people's signs to keep the model's other signs (Kaggle layout)")  # fmt: skip
+    a.add_argument("--model", help="the base model (default: $SLR_DEFAULT_MODEL, else the bundled one)")
+    a.add_argument("--out", help="run folder for the new model (default: RUNS/<model>-personal)")
+    a.add_argument("--steps", type=_at_least_one, help="training steps (default: 150)")
     for a in actions.choices.values():
         a.add_argument("--library", help="library folder (default: $SLR_LIBRARY, else a per-user folder)")
     p.set_defaults(func=_cmd_signs)

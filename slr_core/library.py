@@ -76,7 +76,7 @@ def _checked_example(word: str, data: np.ndarray, times: np.ndarray, source: str
     hands = np.isfinite(data[:, :, 0]).any(1)
     if hands.sum() < MIN_FRAMES:
         raise LibraryError(f"{source or 'an example'}: fewer than {MIN_FRAMES} frames with landmarks")
-    return Example(name, np.ascontiguousarray(data), times - times[0], source)
+    return Example(name, np.array(data, order="C"), times - times[0], source)  # its own copy
 
 
 class Library:

@@ -50,6 +50,26 @@ def hello_keypoints(extractor):
     return extract_video(popsign_clip("hello"), extractor)
 
 
+REPLAY_SIGNS = ("apple", "bird", "blue", "book", "cat", "dog")
+
+
+@pytest.fixture(scope="session")
+def replay_dataset(tmp_path_factory):
+    """A small Kaggle-layout dataset of other people's signs, as `slr extract` makes it: the real
+    PopSign studio clips of six signs (what fine-tuning keeps the model's other signs with)."""
+    if not SIGN_MAP.is_file():
+        pytest.skip(f"the shared data folder is absent ({SHARED})")
+    from slr_core.data import extract_dataset
+
+    root = tmp_path_factory.mktemp("replay")
+    rows = "".join(f"{popsign_clip(w)},{w}\n" for w in REPLAY_SIGNS)
+    (root / "labels.csv").write_text("path,sign\n" + rows)
+    report = extract_dataset(root / "labels.csv", root / "dataset", workers=2, sign_map_path=SIGN_MAP,
+                             progress=False)  # fmt: skip
+    assert report.written == len(REPLAY_SIGNS), report.summary()
+    return root / "dataset"
+
+
 def read_rgb_frames(path: Path) -> tuple[list[np.ndarray], float]:
     import cv2
 

@@ -334,3 +334,35 @@ def test_my_signs_then_the_upload_page_knows_the_word(app_env):
     mine = app("pages/6_My_signs.py")
     mine.button[[b.label for b in mine.button].index("Delete this word")].click().run()
     assert "No personal signs yet" in texts(mine)
+
+
+@needs_shared
+def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, replay_dataset):
+    import os
+
+    from slr_core.data import load_dataset
+    from slr_core.library import Library
+
+    monkeypatch.setenv("SLR_DATA_DIRS", os.pathsep.join([str(DATA), str(replay_dataset.parent)]))
+    ds = load_dataset(DATA / "asl-signs-subset")
+    lib = Library.open(app_env / "library")
+    for i in np.flatnonzero(ds.table["sign"] == "thankyou")[:3]:
+        kp = ds.keypoints(int(i))
+        lib.add("thankyou", kp.data, kp.times)
+    at = app("pages/6_My_signs.py")
+    assert "Fine-tune the model to your signs" in texts(at)
+    picker = at.multiselect(key="finetune_data")
+    assert [p.name for p in picker.value] == ["asl-signs-subset"]  # what the model was trained on
+    at.number_input(key="finetune_steps").set_value(3).run()
+    at.button[[b.label for b in at.button].index("Fine-tune")].click().run()
+    assert not at.exception and "at least 5 signs" in at.error[0].value  # 2 signs cannot keep the rest
+    at.multiselect(key="finetune_data").set_value([replay_dataset]).run()
+    at.button[[b.label for b in at.button].index("Fine-tune")].click().run()
+    assert not at.exception, at.exception
+    made = app_env / "runs" / "asl250-popsign-kaggle2-personal" / "model"
+    assert Path(at.session_state["active_model"]) == made and (made / "model.safetensors").is_file()
+    assert "is now the active model" in texts(at)
+    at.switch_page(str(REPO / "Home.py")).run()
+    body = texts(at)
+    assert not at.exception and "**asl250-popsign-kaggle2 + personal signs**" in body
+    assert "Fine-tuned from asl250-popsign-kaggle2 to your examples: thankyou (3) (3 steps" in body

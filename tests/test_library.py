@@ -53,6 +53,13 @@ def test_add_remove_and_reopen(tmp_path, signer):
         again.add("***", first.data, first.times)
     with pytest.raises(LibraryError, match="fewer than"):
         again.add("x", np.full((5, 543, 3), np.nan, np.float32), np.arange(5) / 30)
+    # the same recording added twice (one array): two examples, each its own copy of the keypoints
+    twice = Library.open(tmp_path / "twice")
+    kp = signer["hello"][0]
+    data = np.array(twice.add("hello", kp.data, kp.times).data)
+    twice.add("hello", data, kp.times)
+    twice.add("hello", data, kp.times)
+    assert len(Library.open(tmp_path / "twice")) == 3
 
 
 def test_export_import_round_trip(tmp_path, signer):

@@ -1,0 +1,196 @@
+"""Fine-tuning a model to a person's library of signs, in about a minute on a laptop's CPU.
+
+The library's examples (each time a little altered, as in training) are trained on together with
+clips of other people's signs from a dataset ("replay"): without those, the model soon learns that
+everything is one of the library's words. A word of the library that the model lacks gets a new
+output (started from the direction of its examples' embeddings); a word it has keeps its output and
+learns the person's way of signing it. The result is an ordinary model folder (``RUN/model``) that
+every page and command can use; the library still works on top of it as before.
+
+``bench/bench_personal.py --parts finetune`` measures what it buys and costs.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from . import settings
+from .app_state import slug
+from .augment import AugmentConfig, augment
+from .checkpoint import WEIGHTS, LoadedModel, describe, save_model
+from .data import UNKNOWN_LABEL
+from .errors import SLRError
+from .features import Features, preprocess, stack
+from .library import Library
+from .model import build_model
+from .predict import predict_features, to_tensors
+from .protocols import Sequence, load_sequences
+from .runs import MODEL_DIR
+
+STEPS = 150  # measured with bench_personal: about 45 s on 2 cores
+LEARNING_RATE = 3e-4
+LIBRARY_BATCH = 16  # library examples per step
+REPLAY_BATCH = 48  # other people's clips per step
+MIN_REPLAY_SIGNS = 5  # a dataset that holds fewer of the model's signs cannot keep the others in place
+AUGMENT = AugmentConfig()
+
+
+class FinetuneError(SLRError, ValueError):
+    """Fine-tuning cannot start (no examples, no usable replay data); the message says why."""
+
+
+@dataclass
+class FinetuneResult:
+    loaded: LoadedModel
+    new_words: list[str]  # words given a new output
+    examples: int  # library examples trained on
+    replay: int  # other people's clips trained on
+    steps: int
+    seconds: float
+
+
+def replay_sequences(folders: list[str | Path], labels: list[str]) -> list[Sequence]:
+    """The clips of the datasets whose sign the model knows (or that are words outside its
+    vocabulary, when it has `_unknown`); FinetuneError when they hold too few of its signs."""
+    out: list[Sequence] = []
+    for folder in folders:
+        out += [q for q in load_sequences(folder) if q.sign in labels]
+    signs = {q.sign for q in out if q.sign != UNKNOWN_LABEL}
+    if len(signs) < MIN_REPLAY_SIGNS:
+        raise FinetuneError(
+            f"the replay data ({', '.join(str(f) for f in folders) or 'none given'}) holds {len(signs)} "
+            f"of the model's signs; fine-tuning needs clips of at least {MIN_REPLAY_SIGNS} signs by other "
+            "people (a Kaggle-layout dataset, e.g. one made by `slr extract`)"
+        )
+    return out
+
+
+def with_words(loaded: LoadedModel, library: Library) -> tuple[LoadedModel, list[str]]:
+    """A copy of the model with one more output for each library word it does not know, started
+    from the direction of the word's examples in its embedding (imprinting)."""
+    words = [w for w in library.words() if w not in loaded.labels]
+    model = copy.deepcopy(loaded.model)
+    if not words:
+        return replace(loaded, model=model), []
+    n = loaded.config.num_classes
+    config = replace(loaded.config, num_classes=n + len(words))
+    state = model.state_dict()
+    emb = _word_directions(loaded, library, words)
+    for key, t in state.items():
+        if t.ndim and t.shape[0] == n and key.endswith(("weight", "bias")):
+            rows = t.mean(0, keepdim=True).expand(len(words), *t.shape[1:]).clone()
+            if t.ndim == 2 and t.shape[1] == emb.shape[1]:  # reads the embedding: imprint
+                rows = torch.as_tensor(emb) * t.norm(dim=1).mean()
+            state[key] = torch.cat([t, rows.to(t.dtype)])
+    grown = build_model(config)
+    grown.load_state_dict(state, strict=True)
+    return replace(loaded, model=grown, labels=[*loaded.labels, *words]), words
+
+
+def _word_directions(loaded: LoadedModel, library: Library, words: list[str]) -> np.ndarray:
+    length = loaded.config.length
+    out = []
+    for w in words:
+        feats = [f for e in library.words()[w] if not (f := preprocess(e.data, e.times, length)).empty]
+        if not feats:
+            raise FinetuneError(f"no example of {w!r} shows a hand")
+        emb = predict_features(loaded.model, stack(feats, length), embed=True).embedding
+        assert emb is not None
+        v = emb.mean(0)
+        out.append(v / max(float(np.linalg.norm(v)), 1e-9))
+    return np.stack(out).astype(np.float32)
+
+
+def _batch(seqs: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, length: int) -> Features:
+    out = []
+    for data, times in seqs:
+        f = preprocess(*augment(data, times, rng, AUGMENT), length)
+        out.append(f if not f.empty else preprocess(data, times, length))
+    return stack(out, length)
+
+
+def finetune(
+    loaded: LoadedModel,
+    library: Library,
+    replay: list[Sequence],
+    steps: int = STEPS,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
+) -> FinetuneResult:
+    """Train a copy of the model on the library's examples and the replay clips; the given model is
+    left as it was. `stop` set: FinetuneError (nothing is kept)."""
+    start = time.perf_counter()
+    grown, new_words = with_words(loaded, library)
+    labels, length = grown.labels, grown.config.length
+    mine = [(e.data, e.times, labels.index(e.word)) for e in library.examples]
+    if not mine:
+        raise FinetuneError("the library is empty: add examples of your signs first")
+    if not replay:
+        raise FinetuneError("fine-tuning needs clips of other people's signs to keep the model's other signs")
+    others = [(q.data, q.times, labels.index(q.sign)) for q in replay]
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    model = grown.model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE, weight_decay=0.0)
+    for step in range(steps):
+        if stop is not None and stop.is_set():
+            raise FinetuneError("fine-tuning stopped; the model was left as it was")
+        picked = [mine[i] for i in rng.integers(0, len(mine), LIBRARY_BATCH)]
+        picked += [others[i] for i in rng.integers(0, len(others), REPLAY_BATCH)]
+        out = model(*to_tensors(_batch([(d, t) for d, t, _ in picked], rng, length)))
+        target = torch.tensor([y for _, _, y in picked])
+        loss = torch.nn.functional.cross_entropy(out["logits"].float(), target, label_smoothing=0.1)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if progress is not None:
+            progress(step + 1, steps)
+    model.eval()
+    seconds = time.perf_counter() - start
+    return FinetuneResult(grown, new_words, len(mine), len(others), steps, seconds)
+
+
+def base_of(loaded: LoadedModel) -> Path:
+    """The model to fine-tune from: a fine-tuned model's own base while it is still there (fine-tuning
+    again, after adding examples, starts from the base, not from the last fine-tuning), else itself."""
+    base = loaded.meta.get("training", {}).get("finetuned_from_path")
+    if base and (Path(base) / WEIGHTS).is_file():
+        return Path(base)
+    return Path(loaded.path)
+
+
+def default_folder(base: LoadedModel) -> Path:
+    """Where a fine-tuned model goes unless told: runs/<base model>-personal/model (so the app lists it)."""
+    return settings.runs_dir() / f"{slug(base.name)}-personal" / MODEL_DIR
+
+
+def save_finetuned(result: FinetuneResult, base: LoadedModel, folder: str | Path,
+                   library: Library, data: list) -> Path:  # fmt: skip
+    """Write the fine-tuned model as a model folder, described as what it is and where it came from."""
+    loaded = result.loaded
+    training = dict(base.meta.get("training", {}))
+    signers = dict(training.get("signers_per_sign") or {})
+    for w in library.words():
+        signers[w] = max(int(signers.get(w, 0)), 1)
+    training.update(
+        finetuned_from=base.name,
+        finetuned_from_path=str(Path(base.path).resolve()),
+        personal_words={w: len(v) for w, v in library.words().items()},
+        replay_data=[str(d) for d in data],
+        finetune_steps=result.steps,
+        finetune_seconds=round(result.seconds, 1),
+        signers_per_sign=signers,
+    )
+    # The base's measured figures are not this model's: none are carried over.
+    meta = describe(loaded.config, loaded.labels, loaded.threshold, {}, training,
+                    name=f"{base.name} + personal signs")  # fmt: skip
+    return save_model(Path(folder), loaded.model, meta)
