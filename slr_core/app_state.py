@@ -196,7 +196,9 @@ def slug(name: str) -> str:
 
 def vocabulary(description: dict, personal_words: list[str] | None = None) -> list[dict]:
     """The signs a model knows and how: from many signers, from one clip, or the person's own."""
-    signers = description.get("training", {}).get("signers_per_sign", {})
+    training = description.get("training", {})
+    signers = training.get("signers_per_sign", {})
+    tuned, new = training.get("personal_words", {}), training.get("new_words", [])  # a fine-tuned model
     rows = []
     for sign in description.get("labels", []):
         if sign.startswith("_"):
@@ -211,6 +213,10 @@ def vocabulary(description: dict, personal_words: list[str] | None = None) -> li
             if n == 1
             else f"{n} signers"
         )
+        if sign in new:
+            how = "your own examples (fine-tuned)"
+        elif sign in tuned:
+            how += " + your own examples (fine-tuned)"
         rows.append({"sign": sign, "learned from": how})
     for word in personal_words or []:
         rows.append({"sign": word, "learned from": "your own examples (personal)"})

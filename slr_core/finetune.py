@@ -25,14 +25,15 @@ import torch
 from . import settings
 from .app_state import slug
 from .augment import AugmentConfig, augment
+from .cache import load_or_build_cache
 from .checkpoint import WEIGHTS, LoadedModel, describe, save_model
-from .data import UNKNOWN_LABEL
+from .data import UNKNOWN_LABEL, load_dataset
 from .errors import SLRError
 from .features import Features, preprocess, stack
 from .library import Library
 from .model import build_model
 from .predict import predict_features, to_tensors
-from .protocols import Sequence, load_sequences
+from .protocols import Sequence
 from .runs import MODEL_DIR
 
 STEPS = 150  # measured with bench_personal: about 45 s on 2 cores
@@ -40,6 +41,8 @@ LEARNING_RATE = 3e-4
 LIBRARY_BATCH = 16  # library examples per step
 REPLAY_BATCH = 48  # other people's clips per step
 MIN_REPLAY_SIGNS = 5  # a dataset that holds fewer of the model's signs cannot keep the others in place
+REPLAY_PER_SIGN = 20  # clips per sign at most (the studio set has 1; the Kaggle set about 380)
+REPLAY_UNKNOWN = 150  # clips of words outside the vocabulary at most (each another word)
 AUGMENT = AugmentConfig()
 
 
@@ -57,20 +60,36 @@ class FinetuneResult:
     seconds: float
 
 
-def replay_sequences(folders: list[str | Path], labels: list[str]) -> list[Sequence]:
-    """The clips of the datasets whose sign the model knows (or that are words outside its
-    vocabulary, when it has `_unknown`); FinetuneError when they hold too few of its signs."""
+def replay_sequences(folders: list, labels: list[str], per_sign: int = REPLAY_PER_SIGN) -> list[Sequence]:
+    """Up to `per_sign` clips of each sign the model knows (and up to REPLAY_UNKNOWN of words outside
+    its vocabulary, when it has `_unknown`) from the datasets, drawn at random but the same every time
+    (a full-size dataset is not read whole); FinetuneError when they hold too few of the model's signs."""
     out: list[Sequence] = []
+    rng = np.random.default_rng(0)
     for folder in folders:
-        out += [q for q in load_sequences(folder) if q.sign in labels]
-    signs = {q.sign for q in out if q.sign != UNKNOWN_LABEL}
-    if len(signs) < MIN_REPLAY_SIGNS:
+        ds = load_dataset(folder)
+        cache = load_or_build_cache(ds, progress=False)
+        signs = ds.table["sign"].to_numpy()[cache.keep]
+        picked = []
+        for sign in sorted(set(signs) & set(labels)):
+            rows = np.flatnonzero(signs == sign)
+            n = REPLAY_UNKNOWN if sign == UNKNOWN_LABEL else per_sign
+            picked += rng.permutation(rows)[:n].tolist()
+        out += [_sequence(ds, cache, i) for i in sorted(picked)]  # in the dataset's order
+    found = {q.sign for q in out if q.sign != UNKNOWN_LABEL}
+    if len(found) < MIN_REPLAY_SIGNS:
         raise FinetuneError(
-            f"the replay data ({', '.join(str(f) for f in folders) or 'none given'}) holds {len(signs)} "
+            f"the replay data ({', '.join(str(f) for f in folders) or 'none given'}) holds {len(found)} "
             f"of the model's signs; fine-tuning needs clips of at least {MIN_REPLAY_SIGNS} signs by other "
             "people (a Kaggle-layout dataset, e.g. one made by `slr extract`)"
         )
     return out
+
+
+def _sequence(ds, cache, i: int) -> Sequence:
+    row = int(cache.keep[i])
+    data, times = cache.get(i)
+    return Sequence(str(ds.table["sign"].iat[row]), int(ds.table["participant_id"].iat[row]), data, times)
 
 
 def with_words(loaded: LoadedModel, library: Library) -> tuple[LoadedModel, list[str]]:
@@ -179,12 +198,12 @@ def save_finetuned(result: FinetuneResult, base: LoadedModel, folder: str | Path
     loaded = result.loaded
     training = dict(base.meta.get("training", {}))
     signers = dict(training.get("signers_per_sign") or {})
-    for w in library.words():
-        signers[w] = max(int(signers.get(w, 0)), 1)
+    signers.update({w: 1 for w in result.new_words})  # one signer: you
     training.update(
         finetuned_from=base.name,
         finetuned_from_path=str(Path(base.path).resolve()),
         personal_words={w: len(v) for w, v in library.words().items()},
+        new_words=result.new_words,
         replay_data=[str(d) for d in data],
         finetune_steps=result.steps,
         finetune_seconds=round(result.seconds, 1),

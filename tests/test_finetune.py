@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from slr_core import settings
+from slr_core.app_state import vocabulary
 from slr_core.checkpoint import load_model
 from slr_core.cli import main as slr
 from slr_core.data import load_dataset
@@ -110,9 +111,22 @@ def test_a_finetuned_model_is_saved_as_what_it_is(tmp_path, bundled, thankyous, 
     training = again.meta["training"]
     assert training["personal_words"] == {"wave": 3} and training["finetune_steps"] == 2
     assert training["signers_per_sign"]["wave"] == 1 and again.name == f"{bundled.name} + personal signs"
+    how = {r["sign"]: r["learned from"] for r in vocabulary(again.meta)}
+    before = {r["sign"]: r["learned from"] for r in vocabulary(bundled.meta)}
+    assert how["wave"] == "your own examples (fine-tuned)" and how["thankyou"] == before["thankyou"]
     assert base_of(again) == settings.default_model().resolve()  # fine-tuning again starts from the base
     assert base_of(bundled) == bundled.path
     assert default_folder(bundled).parts[-2:] == (f"{bundled.name}-personal", "model")
+
+
+def test_replay_takes_a_few_clips_of_each_sign_the_same_every_time(replay_dataset, bundled):
+    both = [replay_dataset, SUBSET]  # 6 signs of one clip each, and 2 signs of about 260 clips each
+    replay = replay_sequences(both, bundled.labels, per_sign=4)
+    counts = {s: sum(q.sign == s for q in replay) for s in {q.sign for q in replay}}
+    assert counts == {**dict.fromkeys(REPLAY_SIGNS, 1), "hello": 4, "thankyou": 4}
+    again = replay_sequences(both, bundled.labels, per_sign=4)
+    assert [q.participant for q in again] == [q.participant for q in replay]
+    assert all(np.array_equal(a.data, b.data, equal_nan=True) for a, b in zip(again, replay))
 
 
 def test_finetuning_refuses_what_cannot_work(tmp_path, bundled, thankyous, replay_dataset):
@@ -134,7 +148,10 @@ def test_slr_signs_finetune(tmp_path, capsys, thankyous, replay_dataset):
                 "--out", str(tmp_path / "run")])  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0 and "done in" in out and str(tmp_path / "run" / "model") in out
-    assert load_model(tmp_path / "run" / "model").labels == load_model(settings.default_model()).labels
+    tuned = load_model(tmp_path / "run" / "model")
+    assert tuned.labels == load_model(settings.default_model()).labels
+    how = {r["sign"]: r["learned from"] for r in vocabulary(tuned.meta)}
+    assert how["thankyou"] == "13 signers + your own examples (fine-tuned)" and how["hello"] == "13 signers"
     code = slr(["eval", "--model", str(tmp_path / "run" / "model"), "--data", str(FULL_FIXTURE)])
     assert code == 0 and "top-1" in capsys.readouterr().out
     code = slr(
