@@ -216,6 +216,7 @@ def judged(pc, p: int, words_out, oov_held, in_vocab) -> dict:
             [g is not None and g.accepted and g.label == q.sign for g, q in zip(after, in_vocab)]
         ),
         "oov": np.mean([g is not None and g.accepted and g.label.removeprefix(NEW) in SIGNS for g in mine]),
+        "oov_any": np.mean([g is not None and g.accepted and g.label != UNKNOWN_LABEL for g in mine]),
     }
 
 
@@ -231,11 +232,12 @@ if "finetune" in parts:
         if model is None:
             model = load_model(base_model("never-saw-hello-thankyou", str(studio_without(SIGNS))))
         replay = replay_sequences([studio_without(words_out, held_out_words=True)], model.labels)
-        rows: dict[str, list] = {"library": [], "fine-tuned": []}
+        rows: dict[str, list] = {"base alone": [], "library": [], "fine-tuned": []}
         secs = []
         for p in signers:
             with tempfile.TemporaryDirectory() as tmp:
                 lib = library_of(Path(tmp), p, k, prefix=NEW if words_out else "")
+                rows["base alone"].append(judged(Classifier(model), p, words_out, oov_held, in_vocab))
                 rows["library"].append(
                     judged(PersonalClassifier(model, lib), p, words_out, oov_held, in_vocab)
                 )
@@ -254,7 +256,8 @@ if "finetune" in parts:
                   + (f"; other signers' clips {col['others'].mean():.3f}" if words_out else ""))  # fmt: skip
             print(f"               studio clips of the other {len(in_vocab)} signs answered hello/thankyou "
                   f"{col['stolen'].mean():.3f}, right {col['kept'].mean():.3f}; {len(oov_held)} held-out words outside "
-                  f"the vocabulary taken for hello/thankyou {col['oov'].mean():.3f}")  # fmt: skip
+                  f"the vocabulary taken for hello/thankyou {col['oov'].mean():.3f}, for any sign "
+                  f"{col['oov_any'].mean():.3f}")  # fmt: skip
             print(
                 "               per signer "
                 + ", ".join(f"{p}: {v:.2f}" for p, v in zip(signers, col["same"]))

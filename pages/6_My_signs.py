@@ -195,6 +195,12 @@ if words and classifier is not None:
         "about a minute on a laptop's processor, and it needs clips of other people's signs (a dataset), "
         "so that the model keeps its other signs. The result becomes a new model, made the active one."
     )  # fmt: skip
+    tuned = classifier.loaded.meta.get("training", {}).get("personal_words")
+    now = {w: len(v) for w, v in words.items()}
+    if tuned is not None and tuned != now:
+        st.info("The active model was fine-tuned to other examples than your library holds now "
+                f"({', '.join(f'{w}: {n}' for w, n in tuned.items())}); fine-tune again to include them. "
+                "Until then your new examples are recognised by similarity, as without fine-tuning.")  # fmt: skip
     datasets = app_state.datasets_by_size()
     if not datasets:
         st.info("No dataset found to fine-tune with: extract one with `slr extract` (README, *Data layout*).")

@@ -362,6 +362,11 @@ def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, repl
     made = app_env / "runs" / "asl250-popsign-kaggle2-personal" / "model"
     assert Path(at.session_state["active_model"]) == made and (made / "model.safetensors").is_file()
     assert "is now the active model" in texts(at)
+    assert "fine-tuned to other examples" not in texts(at)
+    kp = ds.keypoints(int(np.flatnonzero(ds.table["sign"] == "hello")[0]))
+    Library.open(app_env / "library").add("hello", kp.data, kp.times)  # one more example since then
+    at.run()
+    assert "fine-tuned to other examples than your library holds now (thankyou: 3)" in texts(at)
     at.switch_page(str(REPO / "Home.py")).run()
     body = texts(at)
     assert not at.exception and "**asl250-popsign-kaggle2 + personal signs**" in body
