@@ -359,8 +359,18 @@ def _signs_list(lib, args) -> int:
 
 def _signs_finetune(lib, args) -> int:
     from .checkpoint import load_model
-    from .finetune import STEPS, base_of, default_folder, finetune, replay_sequences, save_finetuned
+    from .finetune import (
+        STEPS,
+        FinetuneError,
+        base_of,
+        default_folder,
+        finetune,
+        replay_sequences,
+        save_finetuned,
+    )
 
+    if not len(lib):
+        raise FinetuneError(f"the library is empty ({lib.file}): add examples of your signs first")
     base = load_model(base_of(load_model(args.model or settings.default_model())))
     replay = replay_sequences(args.data, base.labels)
     steps = args.steps or STEPS
