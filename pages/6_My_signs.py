@@ -184,6 +184,14 @@ if imported is not None and st.button("Import"):
         except LibraryError as exc:
             st.error(str(exc).replace(str(path), imported.name))
 
+
+@st.cache_data(max_entries=32)
+def _signs_listed(folder: str, mtime: float, labels: tuple[str, ...]) -> set[str]:
+    from slr_core.finetune import signs_listed
+
+    return signs_listed(folder, list(labels))
+
+
 if words and classifier is not None:
     from slr_core import finetune as ft
     from slr_core.checkpoint import load_model
@@ -210,14 +218,22 @@ if words and classifier is not None:
         except SLRError:  # the base it was fine-tuned from is damaged: fine-tune the active model
             base = classifier.loaded
         trained_on = set(base.meta.get("training", {}).get("data", []))
+        listed = {
+            d: _signs_listed(str(d), (d / "train.csv").stat().st_mtime, tuple(base.labels)) for d in datasets
+        }
         c = st.columns([3, 1])
         chosen = c[0].multiselect(
             "Other people's signs", list(datasets), key="finetune_data",
             default=[d for d in datasets if d.name in trained_on],
-            format_func=lambda d: f"{app_state.dataset_name(d)} ({datasets[d]} clips)",
+            format_func=lambda d: f"{app_state.dataset_name(d)} ({datasets[d]} clips, {len(listed[d])} of the model's signs)",
         )  # fmt: skip
         steps = int(c[1].number_input("Steps", 1, 5000, ft.STEPS, key="finetune_steps"))
-        if st.button("Fine-tune", disabled=not chosen):
+        covered = set().union(*(listed[d] for d in chosen))
+        if chosen and len(covered) < ft.MIN_REPLAY_SIGNS:
+            st.warning(f"The chosen data holds {len(covered)} of the model's signs; fine-tuning needs clips of at "
+                       f"least {ft.MIN_REPLAY_SIGNS} (e.g. the Kaggle asl-signs data, or clips extracted with "
+                       "`slr extract`) to keep the others.")  # fmt: skip
+        if st.button("Fine-tune", disabled=len(covered) < ft.MIN_REPLAY_SIGNS):
             bar = st.progress(0.0, f"Fine-tuning {base.name} to your {len(library)} example(s) ...")
             try:
                 replay = ft.replay_sequences(chosen, base.labels)

@@ -86,6 +86,18 @@ def replay_sequences(folders: list, labels: list[str], per_sign: int = REPLAY_PE
     return out
 
 
+def signs_listed(folder: str | Path, labels: list[str]) -> set[str]:
+    """The model's signs (not `_unknown`) that a dataset's train.csv lists; empty when unreadable.
+    Cheap: the table only, no keypoints (the My signs page says what a choice of data holds)."""
+    import pandas as pd
+
+    try:
+        signs = pd.read_csv(Path(folder) / "train.csv", usecols=["sign"], dtype=str)["sign"]
+    except (OSError, ValueError):
+        return set()
+    return (set(signs.dropna()) & set(labels)) - {UNKNOWN_LABEL}
+
+
 def _sequence(ds, cache, i: int) -> Sequence:
     row = int(cache.keep[i])
     data, times = cache.get(i)

@@ -20,6 +20,7 @@ from slr_core.finetune import (
     finetune,
     replay_sequences,
     save_finetuned,
+    signs_listed,
     with_words,
 )
 from slr_core.library import Library
@@ -124,6 +125,9 @@ def test_replay_takes_a_few_clips_of_each_sign_the_same_every_time(replay_datase
     replay = replay_sequences(both, bundled.labels, per_sign=4)
     counts = {s: sum(q.sign == s for q in replay) for s in {q.sign for q in replay}}
     assert counts == {**dict.fromkeys(REPLAY_SIGNS, 1), "hello": 4, "thankyou": 4}
+    assert signs_listed(SUBSET, bundled.labels) == {"hello", "thankyou"}
+    assert signs_listed(replay_dataset, bundled.labels) == set(REPLAY_SIGNS)
+    assert signs_listed(replay_dataset.parent, bundled.labels) == set()  # no train.csv there
     again = replay_sequences(both, bundled.labels, per_sign=4)
     assert [q.participant for q in again] == [q.participant for q in replay]
     assert all(np.array_equal(a.data, b.data, equal_nan=True) for a, b in zip(again, replay))
