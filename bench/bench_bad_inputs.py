@@ -372,6 +372,34 @@ def library_cases(tmp: Path) -> list[Case]:
             ["signs", "export", str(d / "no" / "such" / "dir" / "x.slrlib"), *lib],
             "ok",
         ),  # fmt: skip
+        Case(
+            "library",
+            "fine-tune an empty library",
+            ["signs", "finetune", "--data", str(SUBSET), "--library", str(d / "empty-lib")],
+            "error",
+            "empty",
+        ),  # fmt: skip
+        Case(
+            "library",
+            "fine-tune with data of 2 signs",
+            ["signs", "finetune", "--data", str(SUBSET), *lib],
+            "error",
+            "at least 5",
+        ),  # fmt: skip
+        Case(
+            "library",
+            "fine-tune with a folder that is no dataset",
+            ["signs", "finetune", "--data", str(d), *lib],
+            "error",
+            "train.csv",
+        ),  # fmt: skip
+        Case(
+            "library",
+            "fine-tune a model that is a video",
+            ["signs", "finetune", "--data", str(SUBSET), "--model", str(CLIPS / "hello.mp4"), *lib],
+            "error",
+            "hello.mp4",
+        ),  # fmt: skip
     ]
 
 
