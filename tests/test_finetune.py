@@ -165,3 +165,25 @@ def test_slr_signs_finetune(tmp_path, capsys, thankyous, replay_dataset):
     assert code == 2 and "at least 5 signs" in err and "Traceback" not in err
     code = slr(["signs", "finetune", "--library", str(tmp_path / "none"), "--data", str(replay_dataset)])
     assert code == 2 and "library is empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset,head", [("tiny", "linear"), ("tiny", "cosine"), ("conv", "cosine")])
+def test_new_words_grow_every_kind_of_model(tmp_path, preset, head):
+    """The transformer (with its auxiliary heads) and the cosine output layers grow an output too."""
+    from slr_core.checkpoint import LoadedModel
+    from slr_core.model import PRESETS, ModelConfig, build_model
+    from slr_core.protocols import load_sequences
+
+    labels = ["hello", "thankyou", "_unknown"]
+    model = build_model(ModelConfig(**{**PRESETS[preset], "num_classes": len(labels), "head": head})).eval()
+    small = LoadedModel(model, labels, {"threshold": 0.5}, tmp_path)
+    seqs = load_sequences(FULL_FIXTURE)
+    lib = Library.open(tmp_path / "lib")
+    for q in seqs[:2]:
+        lib.add("wave", q.data, q.times)
+    result = finetune(small, lib, seqs, steps=2)
+    assert result.loaded.labels == [*labels, "wave"] and result.loaded.config.num_classes == 4
+    probs = predict_features(
+        result.loaded.model, stack([preprocess(q.data, q.times) for q in seqs[:2]])
+    ).probs
+    assert probs.shape == (2, 4) and np.isfinite(probs).all()
