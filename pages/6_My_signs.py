@@ -194,7 +194,6 @@ def _signs_listed(folder: str, mtime: float, labels: tuple[str, ...]) -> set[str
 
 if words and classifier is not None:
     from slr_core import finetune as ft
-    from slr_core.checkpoint import load_model
 
     st.subheader("Fine-tune the model to your signs (optional)")
     st.write(
@@ -214,7 +213,7 @@ if words and classifier is not None:
         st.info("No dataset found to fine-tune with: extract one with `slr extract` (README, *Data layout*).")
     else:
         try:
-            base = load_model(ft.base_of(classifier.loaded))
+            base = ft.base_model(classifier.loaded)
         except SLRError:  # the base it was fine-tuned from is damaged: fine-tune the active model
             base = classifier.loaded
         trained_on = set(base.meta.get("training", {}).get("data", []))

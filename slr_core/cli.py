@@ -362,7 +362,7 @@ def _signs_finetune(lib, args) -> int:
     from .finetune import (
         STEPS,
         FinetuneError,
-        base_of,
+        base_model,
         default_folder,
         finetune,
         replay_sequences,
@@ -371,7 +371,7 @@ def _signs_finetune(lib, args) -> int:
 
     if not len(lib):
         raise FinetuneError(f"the library is empty ({lib.file}): add examples of your signs first")
-    base = load_model(base_of(load_model(args.model or settings.default_model())))
+    base = base_model(load_model(args.model or settings.default_model()))
     replay = replay_sequences(args.data, base.labels)
     steps = args.steps or STEPS
     folder = Path(args.out) / "model" if args.out else default_folder(base)

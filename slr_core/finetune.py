@@ -26,14 +26,14 @@ from . import settings
 from .app_state import slug
 from .augment import AugmentConfig, augment
 from .cache import load_or_build_cache
-from .checkpoint import WEIGHTS, LoadedModel, describe, save_model
+from .checkpoint import WEIGHTS, LoadedModel, describe, load_model, save_model
 from .data import UNKNOWN_LABEL, load_dataset
 from .errors import SLRError
 from .features import Features, preprocess, stack
-from .library import Library
+from .library import Example, Library
 from .model import build_model
 from .predict import predict_features, to_tensors
-from .protocols import Sequence
+from .protocols import Sequence, sequence_at
 from .runs import MODEL_DIR
 
 STEPS = 150  # measured with bench_personal: about 45 s on 2 cores
@@ -75,7 +75,7 @@ def replay_sequences(folders: list, labels: list[str], per_sign: int = REPLAY_PE
             rows = np.flatnonzero(signs == sign)
             n = REPLAY_UNKNOWN if sign == UNKNOWN_LABEL else per_sign
             picked += rng.permutation(rows)[:n].tolist()
-        out += [_sequence(ds, cache, i) for i in sorted(picked)]  # in the dataset's order
+        out += [sequence_at(ds, cache, i) for i in sorted(picked)]  # in the dataset's order
     found = {q.sign for q in out if q.sign != UNKNOWN_LABEL}
     if len(found) < MIN_REPLAY_SIGNS:
         raise FinetuneError(
@@ -98,23 +98,18 @@ def signs_listed(folder: str | Path, labels: list[str]) -> set[str]:
     return (set(signs.dropna()) & set(labels)) - {UNKNOWN_LABEL}
 
 
-def _sequence(ds, cache, i: int) -> Sequence:
-    row = int(cache.keep[i])
-    data, times = cache.get(i)
-    return Sequence(str(ds.table["sign"].iat[row]), int(ds.table["participant_id"].iat[row]), data, times)
-
-
 def with_words(loaded: LoadedModel, library: Library) -> tuple[LoadedModel, list[str]]:
     """A copy of the model with one more output for each library word it does not know, started
     from the direction of the word's examples in its embedding (imprinting)."""
-    words = [w for w in library.words() if w not in loaded.labels]
+    examples = library.words()
+    words = [w for w in examples if w not in loaded.labels]
     model = copy.deepcopy(loaded.model)
     if not words:
         return replace(loaded, model=model), []
     n = loaded.config.num_classes
     config = replace(loaded.config, num_classes=n + len(words))
     state = model.state_dict()
-    emb = _word_directions(loaded, library, words)
+    emb = _word_directions(loaded, [examples[w] for w in words])
     for key, t in state.items():
         if t.ndim and t.shape[0] == n and key.endswith(("weight", "bias")):
             rows = t.mean(0, keepdim=True).expand(len(words), *t.shape[1:]).clone()
@@ -126,13 +121,14 @@ def with_words(loaded: LoadedModel, library: Library) -> tuple[LoadedModel, list
     return replace(loaded, model=grown, labels=[*loaded.labels, *words]), words
 
 
-def _word_directions(loaded: LoadedModel, library: Library, words: list[str]) -> np.ndarray:
+def _word_directions(loaded: LoadedModel, per_word: list[list[Example]]) -> np.ndarray:
+    """The unit mean embedding of each word's examples."""
     length = loaded.config.length
     out = []
-    for w in words:
-        feats = [f for e in library.words()[w] if not (f := preprocess(e.data, e.times, length)).empty]
+    for examples in per_word:
+        feats = [f for e in examples if not (f := preprocess(e.data, e.times, length)).empty]
         if not feats:
-            raise FinetuneError(f"no example of {w!r} shows a hand")
+            raise FinetuneError(f"no example of {examples[0].word!r} shows a hand")
         emb = predict_features(loaded.model, stack(feats, length), embed=True).embedding
         assert emb is not None
         v = emb.mean(0)
@@ -188,6 +184,12 @@ def finetune(
     model.eval()
     seconds = time.perf_counter() - start
     return FinetuneResult(grown, new_words, len(mine), len(others), steps, seconds)
+
+
+def base_model(loaded: LoadedModel) -> LoadedModel:
+    """The model itself, or the base it was fine-tuned from (base_of), loaded."""
+    path = base_of(loaded)
+    return loaded if path == Path(loaded.path) else load_model(path)
 
 
 def base_of(loaded: LoadedModel) -> Path:

@@ -48,15 +48,18 @@ def load_sequences(dataset_dir, cache_dir=None) -> list[Sequence]:
     """Every readable sequence of a Kaggle-layout dataset (through its cache)."""
     ds = load_dataset(dataset_dir)
     cache = load_or_build_cache(ds, cache_dir, progress=False)
+    return [sequence_at(ds, cache, i) for i in range(len(cache))]
+
+
+def sequence_at(ds, cache, i: int) -> Sequence:
+    """The i-th cached sequence of a dataset, with its sign, participant and word."""
     table = ds.table
-    words = table["word"] if "word" in table else table["sign"]
-    out = []
-    for i in range(len(cache)):
-        row = int(cache.keep[i])
-        data, times = cache.get(i)
-        out.append(Sequence(str(table["sign"].iat[row]), int(table["participant_id"].iat[row]), data, times,
-                            str(words.iat[row])))  # fmt: skip
-    return out
+    row = int(cache.keep[i])
+    data, times = cache.get(i)
+    word = table["word"].iat[row] if "word" in table else table["sign"].iat[row]
+    return Sequence(
+        str(table["sign"].iat[row]), int(table["participant_id"].iat[row]), data, times, str(word)
+    )
 
 
 def held_out_word(word: str, fraction: float = 0.5) -> bool:
