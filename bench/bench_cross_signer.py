@@ -10,6 +10,7 @@ studio clips as clips (slr_core.protocols holds the protocols; this script train
   in training: hello/thankyou top-1 on each fold's held-out signers, and at the model's threshold
   the held-out words outside the vocabulary rejected and the in-vocabulary clips accepted.
 * The floor: nearest neighbour over the same training clips, no training, on the same sequences.
+  Protocol A also prints the classifier and the floor together (rank fusion, equal weights).
 * The clip path: every sequence through the streaming recogniser (what `slr predict` and the
   Upload page run), against the classifier on the whole sequence.
 * The studio clips as clips (default model): each alone, three joined, and made to look like a
@@ -46,6 +47,7 @@ from slr_core.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa
 from slr_core.predict import Classifier  # noqa: E402
 from slr_core.protocols import (  # noqa: E402
     clip_path,
+    fused_scores,
     held_out_word,
     load_sequences,
     model_probabilities,
@@ -123,9 +125,20 @@ if "a" in parts_wanted:
     rep = sign_ranks(pred.probs, loaded.labels, subset)
     print("  " + line("classifier (slr eval)", rep, dev))
     per_signer(rep)
+    fused = sign_ranks(
+        fused_scores(pred.probs, nearest_neighbour_scores(studio_signs, loaded.labels, subset)),
+        loaded.labels,
+        subset,
+    )
+    print("  " + line("classifier + floor (rank fusion, equal weights)", fused, dev))
+    per_signer(fused)
     c = clip_path(Classifier(loaded), subset, pred.probs)
     print("  " + clip_line(c))
-    figures["protocol_a"] = {"classifier": rep.to_dict(), "clip_path": c.to_dict()}
+    figures["protocol_a"] = {
+        "classifier": rep.to_dict(),
+        "fused_with_floor": fused.to_dict(),
+        "clip_path": c.to_dict(),
+    }
 
 if "b" in parts_wanted:
     print("\nProtocol B: the default recipe, participant folds of asl-signs-subset (studio clips always in)")

@@ -145,6 +145,18 @@ def nearest_neighbour_scores(refs: list[Sequence], labels: list[str], queries: l
     return out
 
 
+def fused_scores(first: np.ndarray, second: np.ndarray, weight: float = 1.0) -> np.ndarray:
+    """Rank fusion of two scorers' class scores (N, C), higher is better: minus the sum of each class's
+    ranks (0 = first) under the two, the second's weighted; ties go to the first scorer's order. Ranks,
+    not scores, so that a classifier's probabilities and the floor's distances need no common scale."""
+
+    def ranks(s: np.ndarray) -> np.ndarray:
+        return np.argsort(np.argsort(-s, axis=1, kind="stable"), axis=1).astype(np.float64)
+
+    r1 = ranks(first)
+    return -(r1 + weight * ranks(second)) - r1 / (2 * first.shape[1])
+
+
 # --- the clip path ------------------------------------------------------------------------------------
 
 

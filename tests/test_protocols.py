@@ -11,6 +11,7 @@ from slr_core.predict import Classifier
 from slr_core.protocols import (
     Sequence,
     clip_path,
+    fused_scores,
     load_sequences,
     model_probabilities,
     nearest_neighbour_scores,
@@ -100,3 +101,16 @@ def test_hand_frames_counts_frames_with_either_hand(fixture_seqs):
     seq = Sequence("hello", 1, data, np.arange(6) / 30)
     assert seq.hand_frames == 2
     assert 0 < q.hand_frames <= len(q.data)
+
+
+def test_rank_fusion_of_two_scorers():
+    model = np.array([[0.6, 0.3, 0.1, 0.0], [0.1, 0.2, 0.3, 0.4]])
+    floor = np.array([[-5.0, -1.0, -2.0, -np.inf], [-1.0, -2.0, -3.0, -np.inf]])
+    fused = fused_scores(model, floor)
+    # first row: ranks (0,1,2,3) + (2,0,1,3): class 1 has the lowest sum; a class the floor cannot
+    # score (no reference) comes last in it
+    assert fused[0].argmax() == 1 and fused[0].argmin() == 3
+    # second row: sums (3,3,3,3): a tie, decided by the first scorer's order
+    assert list(np.argsort(-fused[1])) == [3, 2, 1, 0]
+    # the second scorer's weight: at 0 the first's order is kept
+    assert list(np.argsort(-fused_scores(model, floor, weight=0.0)[0])) == [0, 1, 2, 3]
