@@ -60,11 +60,13 @@ order = {p: {s: rng.permutation([i for i, q in enumerate(subset) if q.participan
 
 
 def library_of(folder: Path, p: int, k: int, words=SIGNS, prefix: str = "") -> Library:
-    """Signer p's first k repetitions of each sign, under the sign's name (after `prefix`)."""
+    """Signer p's first k repetitions of each sign, under the sign's name (after `prefix`). Each example's
+    id (from which its altered copies are drawn) is named after the sequence, so runs repeat."""
     lib = Library.open(folder)
     for s in words:
         for i in order[p][s][:k]:
-            lib.add(prefix + s, subset[i].data, subset[i].times, source=f"{p}")
+            lib.add(prefix + s, subset[i].data, subset[i].times, source=f"{p}").id = f"{p}-{i}"
+    lib.save()
     return lib
 
 
@@ -171,7 +173,7 @@ if "cost" in parts:
             for s in SIGNS:
                 for i in order[p][s][:3]:
                     t0 = time.perf_counter()
-                    lib.add(s, subset[i].data, subset[i].times)
+                    lib.add(s, subset[i].data, subset[i].times).id = f"{p}-{i}"  # as library_of
                     pc.refresh()
                     add_ms.append((time.perf_counter() - t0) * 1000)
             after = []

@@ -212,9 +212,9 @@ if words and classifier is not None:
     if not datasets:
         st.info("No dataset found to fine-tune with: extract one with `slr extract` (README, *Data layout*).")
     else:
-        try:
-            base = ft.base_model(classifier.loaded)
-        except SLRError:  # the base it was fine-tuned from is damaged: fine-tune the active model
+        try:  # the base it was fine-tuned from, loaded once (not on every rerun)
+            base = ui.model_at(ft.base_of(classifier.loaded))
+        except (SLRError, OSError):  # damaged or just removed: fine-tune the active model
             base = classifier.loaded
         trained_on = set(base.meta.get("training", {}).get("data", []))
         listed = {

@@ -87,6 +87,12 @@ def _load(path: str, mtime: float) -> LoadedModel:
     return load_model(path)
 
 
+def model_at(path: str | Path) -> LoadedModel:
+    """A model folder, loaded once per file version (the cache active_model uses); raises as load_model."""
+    path = Path(path)
+    return _load(str(path), (path / WEIGHTS).stat().st_mtime)
+
+
 def active_model() -> LoadedModel | None:
     """The selected model, loaded once per file version; None (with a message) if it cannot load."""
     path = Path(st.session_state.get(MODEL) or settings.default_model())
