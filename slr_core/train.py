@@ -87,6 +87,12 @@ class TrainConfig:
     confidence_weight: float = 0.1
     balance: float = 1.0  # 1: every class drawn equally often; 0: as often as in the data
     unknown_share: float = 0.1
+    # Supervised contrastive loss (https://arxiv.org/abs/2004.11362) on the pooled embedding: each drawn
+    # clip comes `views` times in a row, each differently altered, and rows of one class are pulled
+    # together, other classes pushed apart. 0: off (the default recipe).
+    views: int = 1
+    supcon_weight: float = 0.0
+    supcon_temperature: float = 0.1
     patience: int = 20  # epochs without improvement before stopping
     monitor: str = "top1"  # top1 | macro_f1 (validation)
     select: str = "best"  # best: keep the best validation epoch; last: keep the last epoch
@@ -118,6 +124,10 @@ class TrainConfig:
             problems.append("monitor must be top1 or macro_f1")
         if self.select not in ("best", "last"):
             problems.append("select must be best or last")
+        if self.views < 1 or self.batch_size % self.views:
+            problems.append("views must be at least 1 and divide batch_size")
+        if self.supcon_weight < 0 or self.supcon_temperature <= 0:
+            problems.append("supcon_weight must be at least 0 and supcon_temperature above 0")
         if not 0 <= self.fold < max(self.folds, 1):
             problems.append(f"fold must be in 0..{self.folds - 1}")
         for group, known in (("model", ModelConfig), ("augment", AugmentConfig)):
@@ -234,14 +244,34 @@ def focal_loss(logits: torch.Tensor, target: torch.Tensor, gamma: float, smoothi
     return -(target * weight * logp).sum(-1).mean()
 
 
+def supcon_loss(embedding: torch.Tensor, classes: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Supervised contrastive loss over a batch: for each row with another row of its class, minus the
+    mean log-probability of those rows among all the others, by cosine similarity / temperature."""
+    z = F.normalize(embedding.float(), dim=-1)
+    self_mask = torch.eye(len(z), dtype=torch.bool, device=z.device)
+    logits = (z @ z.T / temperature).masked_fill(self_mask, float("-inf"))
+    logp = logits - torch.logsumexp(logits, dim=1, keepdim=True)
+    positive = (classes[:, None] == classes[None, :]) & ~self_mask
+    anchors = positive.any(1)
+    if not anchors.any():
+        return embedding.sum() * 0.0
+    mean_pos = (logp.masked_fill(~positive, 0.0).sum(1) / positive.sum(1).clamp(min=1))[anchors]
+    return -mean_pos.mean()
+
+
 def training_loss(out: dict, target: torch.Tensor, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
-    """Focal loss + auxiliary focal losses + the confidence head's BCE; and which rows were right."""
+    """Focal loss + auxiliary focal losses + the confidence head's BCE (+ the supervised contrastive
+    loss when set); and which rows were right."""
     logits = out["logits"].float()
     loss = focal_loss(logits, target, cfg.focal_gamma, cfg.label_smoothing)
     aux = [focal_loss(a.float(), target, cfg.focal_gamma, cfg.label_smoothing) for a in out["aux_logits"]]
     right = (logits.argmax(-1) == target.argmax(-1)).float()
     conf = F.binary_cross_entropy(out["confidence"].float().clamp(1e-6, 1 - 1e-6), right)
     total = loss + cfg.aux_weight * sum(aux) / max(len(aux), 1) + cfg.confidence_weight * conf
+    if cfg.supcon_weight > 0:
+        total = total + cfg.supcon_weight * supcon_loss(
+            out["embedding"], target.argmax(-1), cfg.supcon_temperature
+        )
     return total, right
 
 
@@ -457,7 +487,7 @@ def _build(cfg: TrainConfig, ddp: Dist, device, out: Path, log: RunLog, progress
         )
     trainer = Trainer(
         cfg, ddp, device, out, log, data, mcfg, model, net, optimizer, scaler, amp_dtype, use_amp,
-        sampler=EpochSampler(weights, per_rank, cfg.seed, ddp.rank, ddp.world),
+        sampler=EpochSampler(weights, per_rank, cfg.seed, ddp.rank, ddp.world, cfg.views),
         train_set=SequenceSet(data.caches, data.train, mcfg.length, cfg.augment_config()),
         val_loader=val_loader, full_val_loader=full_val_loader, loader_args=loader_args,
         steps_per_epoch=math.ceil(per_rank / cfg.batch_size),

@@ -157,11 +157,13 @@ def sample_weights(targets: list[int], labels: list[str], balance: float, unknow
 
 class EpochSampler(Sampler):
     """Draws `num_samples` (index, augmentation seed) pairs per rank per epoch, with replacement by
-    weight; the draw depends only on (seed, epoch), so it can restart from any position."""
+    weight; the draw depends only on (seed, epoch), so it can restart from any position. With
+    views > 1 each drawn index comes that many times in a row, each with its own seed."""
 
-    def __init__(self, weights: np.ndarray, num_samples: int, seed: int, rank: int = 0, world: int = 1):
+    def __init__(self, weights: np.ndarray, num_samples: int, seed: int, rank: int = 0, world: int = 1,
+                 views: int = 1):  # fmt: skip
         self.weights, self.num_samples, self.seed = weights, num_samples, seed
-        self.rank, self.world = rank, world
+        self.rank, self.world, self.views = rank, world, views
         self.epoch, self.start = 0, 0
 
     def set_epoch(self, epoch: int, start: int = 0) -> None:
@@ -169,11 +171,11 @@ class EpochSampler(Sampler):
 
     def __iter__(self):
         rng = np.random.default_rng([self.seed, self.epoch])
-        total = self.num_samples * self.world
-        idx = rng.choice(len(self.weights), size=total, p=self.weights)
-        seeds = rng.integers(0, 2**62, size=total)
-        mine = slice(self.rank, total, self.world)
-        for i, s in list(zip(idx[mine], seeds[mine]))[self.start :]:
+        drawn = -(-self.num_samples // self.views) * self.world
+        idx = rng.choice(len(self.weights), size=drawn, p=self.weights)
+        seeds = rng.integers(0, 2**62, size=self.num_samples * self.world)
+        mine = np.repeat(idx[self.rank :: self.world], self.views)[: self.num_samples]
+        for i, s in list(zip(mine, seeds[self.rank :: self.world]))[self.start :]:
             yield int(i), int(s)
 
     def __len__(self) -> int:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -16,7 +17,9 @@ from safetensors.torch import load_file
 from slr_core.checkpoint import load_model
 from slr_core.cli import main as slr
 from slr_core.data import DatasetError
-from slr_core.train import TrainConfig, TrainingError, load_config, train
+from slr_core.errors import ConfigError
+from slr_core.train import TrainConfig, TrainingError, load_config, supcon_loss, train
+from slr_core.trainset import EpochSampler
 
 from .conftest import REPO, SIGN_MAP, SUBSET, needs_shared, wait_for_state
 
@@ -224,3 +227,25 @@ def test_page_run_with_two_processes_stops_and_resumes(small_dataset, tmp_path, 
     assert epochs[: len(epochs_before)] == epochs_before and epochs == list(range(1, 41))
     assert "torch.distributed.run" in (run.path / "train.log").read_text()
     assert load_model(run.model_dir).config.dim == 64
+
+
+def test_views_and_the_supervised_contrastive_loss(small_dataset, tmp_path):
+    weights = np.full(10, 0.1)
+    plain = list(EpochSampler(weights, 8, seed=3))
+    paired = list(EpochSampler(weights, 8, seed=3, views=2))
+    assert [i for i, _ in paired[::2]] == [i for i, _ in paired[1::2]]  # each index twice in a row
+    assert all(a[1] != b[1] for a, b in zip(paired[::2], paired[1::2]))  # each altered its own way
+    assert len({i for i, _ in plain}) > 1 and len(paired) == 8
+    # the loss: low when a class's rows point the same way and away from the others, high when mixed
+    classes = torch.tensor([0, 0, 1, 1])
+    apart = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    mixed = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    assert supcon_loss(apart, classes, 0.1) < 0.01 < 5 < supcon_loss(mixed, classes, 0.1)
+    alone = torch.randn(3, 4, requires_grad=True)
+    assert supcon_loss(alone, torch.tensor([0, 1, 2]), 0.1).item() == 0.0  # no row has a partner
+    with pytest.raises(ConfigError, match="divide batch_size"):
+        config(small_dataset, tmp_path / "bad", views=3)
+    result = train(config(small_dataset, tmp_path / "run", views=2, supcon_weight=0.5), progress=False)
+    assert (
+        result.state == "finished" and "supcon_weight: 0.5" in (tmp_path / "run" / "config.yaml").read_text()
+    )
