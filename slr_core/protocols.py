@@ -307,8 +307,6 @@ def _without(feats, part: str):
     """A copy of stacked Features with one part of the input taken away (as if never seen)."""
     from dataclasses import replace
 
-    from .landmarks import MODEL_GROUPS
-
     x, hands, groups = feats.x.copy(), feats.hands.copy(), feats.groups.copy()
     if part == "lips":
         x[:, :, MODEL_GROUPS["lips"]] = 0.0
