@@ -15,6 +15,7 @@ from slr_core.data import load_dataset
 from slr_core.features import preprocess, stack
 from slr_core.finetune import (
     FinetuneError,
+    _contrast_classes,
     base_of,
     default_folder,
     finetune,
@@ -187,3 +188,10 @@ def test_new_words_grow_every_kind_of_model(tmp_path, preset, head):
         result.loaded.model, stack([preprocess(q.data, q.times) for q in seqs[:2]])
     ).probs
     assert probs.shape == (2, 4) and np.isfinite(probs).all()
+
+
+def test_contrastive_classes_keep_words_outside_the_vocabulary_apart():
+    labels = ["hello", "thankyou", "_unknown", "wave"]
+    kinds = _contrast_classes([0, 0, 3], [1, 2, 2, 1], labels)
+    assert kinds[:3] == [0, 0, 3] and kinds[3] == kinds[6] == 1  # a sign is one class, wherever from
+    assert len({kinds[4], kinds[5]}) == 2 and not {kinds[4], kinds[5]} & {0, 1, 2, 3}  # each word its own
