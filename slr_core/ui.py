@@ -96,9 +96,8 @@ def model_at(path: str | Path) -> LoadedModel:
 def active_model() -> LoadedModel | None:
     """The selected model, loaded once per file version; None (with a message) if it cannot load."""
     path = Path(st.session_state.get(MODEL) or settings.default_model())
-    weights = path / WEIGHTS
     try:
-        return _load(str(path), weights.stat().st_mtime)
+        return model_at(path)
     except FileNotFoundError:
         st.error(f"No model at {path}. Choose another in the sidebar, or train one on the Train page.")
     except (CheckpointError, ConfigError) as exc:
