@@ -13,8 +13,9 @@ On asl-signs-subset (14 signers, 15-21 repetitions each of hello and thankyou), 
   and words outside the vocabulary, and the time to add an example and to recognise a window;
 * fine-tuning (--parts finetune): the base model fine-tuned to each signer's library (k = 3) with the
   studio clips as replay (`slr signs finetune`), for existing signs and new words, the library on
-  top as in the app; tested on the signer's other clips and on every other signer's. The words outside the vocabulary that the protocol-A model held out are kept
-  out of the replay too, so what they say of the cost is measured on clips no model trained on.
+  top as in the app; tested on the signer's other clips and on every other signer's. The words
+  outside the vocabulary that the protocol-A model held out are kept out of the replay too, so what
+  they say of the cost is measured on clips no model trained on.
 
 Usage: python bench/bench_personal.py [--model DIR] [--k 1,3,5] [--seed 0] [--parts existing,new,cost,finetune]
 """

@@ -156,12 +156,12 @@ def _batch(seqs: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, 
     return stack(out, length)
 
 
-def _contrast_classes(library: list[int], replay: list[int], labels: list[str]) -> list[int]:
-    """Classes for the contrastive term, the library's then the replay's: the output index, except
-    that each replay clip of a word outside the vocabulary is a class of its own (other words are not
-    alike)."""
+def _replay_classes(replay: list[int], labels: list[str]) -> list[int]:
+    """The replay clips' classes for the contrastive term (a library example's is its output): the
+    output index, except that each clip of a word outside the vocabulary is a class of its own (other
+    words are not alike)."""
     unknown = labels.index(UNKNOWN_LABEL) if UNKNOWN_LABEL in labels else -1
-    return library + [y if y != unknown else len(labels) + n for n, y in enumerate(replay)]
+    return [y if y != unknown else len(labels) + n for n, y in enumerate(replay)]
 
 
 def finetune(
@@ -184,7 +184,7 @@ def finetune(
     if not replay:
         raise FinetuneError("fine-tuning needs clips of other people's signs to keep the model's other signs")
     others = [(q.data, q.times, labels.index(q.sign)) for q in replay]
-    kinds = _contrast_classes([y for _, _, y in mine], [y for _, _, y in others], labels)
+    replay_classes = _replay_classes([y for _, _, y in others], labels)
     rng = np.random.default_rng(seed)
     torch.manual_seed(seed)
     model = grown.model.train()
@@ -198,7 +198,7 @@ def finetune(
         out = model(*to_tensors(_batch([(d, t) for d, t, _ in picked], rng, length)))
         target = torch.tensor([y for _, _, y in picked])
         loss = torch.nn.functional.cross_entropy(out["logits"].float(), target, label_smoothing=0.1)
-        classes = torch.tensor([kinds[i] for i in li] + [kinds[len(mine) + i] for i in ri])
+        classes = torch.cat([target[: len(li)], torch.tensor([replay_classes[i] for i in ri])])
         loss = loss + CONTRAST * supcon_loss(out["embedding"], classes, CONTRAST_TEMPERATURE)
         opt.zero_grad()
         loss.backward()

@@ -15,7 +15,7 @@ from slr_core.data import load_dataset
 from slr_core.features import preprocess, stack
 from slr_core.finetune import (
     FinetuneError,
-    _contrast_classes,
+    _replay_classes,
     base_of,
     default_folder,
     finetune,
@@ -192,6 +192,6 @@ def test_new_words_grow_every_kind_of_model(tmp_path, preset, head):
 
 def test_contrastive_classes_keep_words_outside_the_vocabulary_apart():
     labels = ["hello", "thankyou", "_unknown", "wave"]
-    kinds = _contrast_classes([0, 0, 3], [1, 2, 2, 1], labels)
-    assert kinds[:3] == [0, 0, 3] and kinds[3] == kinds[6] == 1  # a sign is one class, wherever from
-    assert len({kinds[4], kinds[5]}) == 2 and not {kinds[4], kinds[5]} & {0, 1, 2, 3}  # each word its own
+    kinds = _replay_classes([1, 2, 2, 1], labels)
+    assert kinds[0] == kinds[3] == 1  # a sign is its output's class, as a library example of it is
+    assert len({kinds[1], kinds[2]}) == 2 and not {kinds[1], kinds[2]} & {0, 1, 2, 3}  # each word its own
