@@ -6,9 +6,12 @@ other hand sizes: how the same person signs a little differently each time); a w
 with all of them by cosine similarity, and a word's score is its closest one's. The word wins when
 that score reaches the word's own threshold, which comes from the library itself: how closely the
 word's examples match each other (leave one out, the recorded examples only), never below
-MIN_SIMILARITY. Otherwise the base classifier answers, with its own rejection. Adding an example
-costs one batch of forward passes; nothing is retrained, and a new base model simply re-embeds the
-stored keypoints.
+MIN_SIMILARITY. A near miss (at least MOVEMENT_MIN_SIMILARITY) still wins when the word's movement
+agrees: the window's arm path (`trajectory`) is closer to one of the word's examples than to any
+other word's, and no farther than MOVEMENT_MARGIN times the farthest any of the word's examples is
+from its nearest partner (a word needs two examples for that). Otherwise the base classifier
+answers, with its own rejection. Adding an example costs one batch of forward passes and one path;
+nothing is retrained, and a new base model simply re-embeds the stored keypoints.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .augment import AugmentConfig, augment
 from .features import preprocess, stack
 from .library import Example, Library
 from .predict import Classifier, Guess, predict_features, probabilities, top_signs
+from .trajectory import distances, path
 
 # A match must be at least this close (cosine), whatever the examples say. Measured with bench_personal
 # (3 examples of hello and thankyou per signer, 14 signers, the protocol-A model; chosen on 7 of the
@@ -31,6 +35,12 @@ from .predict import Classifier, Guess, predict_features, probabilities, top_sig
 MIN_SIMILARITY = 0.80
 AGREEMENT_MARGIN = 0.05  # below the examples' own agreement by at most this much
 ENROL_COPIES = 8  # altered copies embedded with each example
+# Movement as a second opinion (bench_personal, 3 examples of hello and thankyou per signer, chosen on
+# the 7 dev-half signers, base model alone): the signer's other repetitions 0.735 -> 0.883 with no
+# more studio clips of other signs or held-out unknown words taken; a margin of 1.5 gave 0.904 at
+# 0.1-0.4 points more of them taken.
+MOVEMENT_MIN_SIMILARITY = 0.5
+MOVEMENT_MARGIN = 1.2
 # The copies: a person's own variation, not another camera (no mirror, no phone framing, few lost points).
 ENROL_AUGMENT = AugmentConfig(p_mirror=0.0, p_phone=0.0, p_cutout=0.0, p_dropout=0.2)
 
@@ -45,6 +55,8 @@ class WordStats:
     threshold: float  # what a window needs to be this word
     nearest_word: str | None  # the other library word closest to this one's examples
     nearest_similarity: float
+    movement_threshold: float | None = None  # the farthest path that confirms a near miss (None: no
+    # confirmation, fewer than two examples with a path)
 
     @property
     def confusable(self) -> bool:
@@ -58,10 +70,11 @@ class PersonalMatch:
     similarity: float
     threshold: float
     example_id: str
+    movement: bool = False  # a near miss whose movement agrees with the word's examples
 
     @property
     def accepted(self) -> bool:
-        return self.similarity >= self.threshold
+        return self.similarity >= self.threshold or self.movement
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
@@ -71,10 +84,14 @@ def _unit(v: np.ndarray) -> np.ndarray:
 class PersonalClassifier(Classifier):
     """The base model's guesses, plus the library's words. Same interface as Classifier."""
 
-    def __init__(self, loaded, library: Library, threshold: float | None = None, device="cpu") -> None:
+    def __init__(
+        self, loaded, library: Library, threshold: float | None = None, device="cpu", movement: bool = True
+    ) -> None:
         super().__init__(loaded, threshold, device)
         self.library = library
+        self.movement = movement  # confirm near misses by their movement (off: the embedding alone)
         self._cache: dict[str, np.ndarray] = {}  # example id -> unit embedding (this model's)
+        self._path_cache: dict[str, np.ndarray | None] = {}  # example id -> its arm path (no model)
         self.refresh()
 
     def refresh(self) -> None:
@@ -94,7 +111,31 @@ class PersonalClassifier(Classifier):
         self._vectors = np.concatenate(vectors) if vectors else np.zeros((0, 1), np.float32)
         self._words, self._ids = np.array(words), ids
         self._recorded = np.array(recorded, bool)  # the rows of the recorded examples themselves
+        self._refresh_paths()
         self.stats = {w: self._word_stats(w) for w in dict.fromkeys(words)}
+
+    def _refresh_paths(self) -> None:
+        """The arm paths of the embedded examples (computed once per example)."""
+        paths, words = [], []
+        for e in self.library.examples:
+            if e.id not in self._cache:
+                continue  # no hands, not embedded: not a word's example either
+            if e.id not in self._path_cache:
+                self._path_cache[e.id] = path(e.data)
+            mine = self._path_cache[e.id]
+            if mine is not None:
+                paths.append(mine)
+                words.append(e.word)
+        self._paths = np.stack(paths) if paths else np.zeros((0, 1, 1), np.float32)
+        self._path_words = np.array(words)
+
+    def _movement_threshold(self, word: str) -> float | None:
+        """MOVEMENT_MARGIN times the farthest any of the word's paths is from its nearest partner."""
+        own = self._paths[self._path_words == word]
+        if len(own) < 2:
+            return None
+        nearest = [float(np.delete(distances(own[i], own), i).min()) for i in range(len(own))]
+        return MOVEMENT_MARGIN * max(nearest)
 
     def embed_example(self, e: Example) -> np.ndarray | None:
         """Unit embeddings (1 + copies, D) of an example and its altered copies (None without hands).
@@ -127,23 +168,40 @@ class PersonalClassifier(Classifier):
             cross = own @ self._vectors[others].T  # (mine, others)
             j = int(cross.max(0).argmax())
             nearest, best = str(self._words[others][j]), float(cross.max())
-        return WordStats(word, int(mine.sum()), agreement, float(min(threshold, 0.995)), nearest, best)
+        return WordStats(
+            word, int(mine.sum()), agreement, float(min(threshold, 0.995)), nearest, best,
+            self._movement_threshold(word),
+        )  # fmt: skip
 
-    def match(self, embedding: np.ndarray) -> PersonalMatch | None:
-        """The library word closest to an embedding (None for an empty library)."""
+    def match(self, embedding: np.ndarray, data: np.ndarray | None = None) -> PersonalMatch | None:
+        """The library word closest to an embedding (None for an empty library); given the window's
+        landmarks, a near miss is checked against the word's movement."""
         if not len(self._ids):
             return None
         sims = self._vectors @ _unit(embedding.astype(np.float32))
         k = int(sims.argmax())
         word = str(self._words[k])
-        return PersonalMatch(word, float(sims[k]), self.stats[word].threshold, self._ids[k])
+        m = PersonalMatch(word, float(sims[k]), self.stats[word].threshold, self._ids[k])
+        if self.movement and data is not None and not m.accepted and m.similarity >= MOVEMENT_MIN_SIMILARITY:
+            m.movement = self.moves_like(word, data)
+        return m
+
+    def moves_like(self, word: str, data: np.ndarray) -> bool:
+        """Whether a window's arm path is nearest to one of `word`'s examples and close enough."""
+        limit = self.stats[word].movement_threshold
+        mine = path(data) if limit is not None else None
+        if mine is None:
+            return False
+        d = distances(mine, self._paths)
+        k = int(d.argmin())
+        return bool(self._path_words[k] == word and d[k] <= limit)
 
     def guess(self, data: np.ndarray, times: np.ndarray, threshold: float | None = None) -> Guess | None:
         out = self.outputs(data, times)
         if out is None:
             return None
         probs = probabilities(out)[0].cpu().numpy()
-        m = self.match(out["embedding"][0].float().cpu().numpy())
+        m = self.match(out["embedding"][0].float().cpu().numpy(), data)
         if m is not None and m.accepted:
             others = [(n, p) for n, p in top_signs(probs, self.labels) if n != m.word][:4]
             index = self.labels.index(m.word) if m.word in self.labels else -1

@@ -151,3 +151,60 @@ def test_adding_from_a_recording_without_hands_says_so(tmp_path, capsys):
         == 2
     )
     assert "no hand was seen" in capsys.readouterr().err
+
+
+def test_a_near_miss_is_accepted_when_its_movement_agrees(tmp_path, signer):
+    lib = Library.open(tmp_path / "lib")
+    for sign in ("hello", "thankyou"):
+        for kp in signer[sign][:3]:
+            lib.add(sign, kp.data, kp.times)
+    lib.add("once", signer["hello"][3].data, signer["hello"][3].times)
+    pc = PersonalClassifier(tiny_model(0), lib)
+    assert pc.stats["once"].movement_threshold is None  # one example: nothing to measure a margin by
+    assert not pc.moves_like("once", signer["hello"][3].data)
+    limit = pc.stats["hello"].movement_threshold
+    assert limit is not None and limit > 0
+    others = {s: signer[s][4:] for s in ("hello", "thankyou")}
+    agree = {s: np.mean([pc.moves_like(s, kp.data) for kp in others[s]]) for s in others}
+    crossed = {s: np.mean([pc.moves_like(s, kp.data) for kp in others[t]]) for s, t in (("hello", "thankyou"),
+                                                                                       ("thankyou", "hello"))}  # fmt: skip
+    assert min(agree.values()) > 0.5 and max(crossed.values()) < 0.2, (agree, crossed)
+    # through match: an embedding right on a hello example, made a near miss by a threshold out of reach
+    row = int(np.flatnonzero((pc._words == "hello") & pc._recorded)[0])
+    pc.stats["hello"].threshold = 1.01
+    held_out = next(kp for kp in others["hello"] if pc.moves_like("hello", kp.data))
+    assert not pc.match(pc._vectors[row]).accepted  # no landmarks: the embedding alone decides
+    m = pc.match(pc._vectors[row], held_out.data)
+    assert m.word == "hello" and m.movement and m.accepted
+    unlike = next(kp for kp in others["thankyou"] if not pc.moves_like("hello", kp.data))
+    assert not pc.match(pc._vectors[row], unlike.data).accepted
+
+
+def test_slr_signs_add_list_export_remove_import(tmp_path, capsys):
+    ds = load_dataset(SUBSET)
+    t = ds.table
+    pid = t["participant_id"].value_counts().index[0]
+    files = {s: [str(ds.path(int(i))) for i in np.flatnonzero((t["participant_id"] == pid) & (t["sign"] == s))[:3]]
+             for s in ("hello", "thankyou")}  # fmt: skip
+    lib = str(tmp_path / "lib")
+    for sign, paths in files.items():
+        assert slr(["signs", "add", sign, *paths, "--library", lib]) == 0
+    assert slr(["signs", "add", "wave", files["hello"][0], "--library", lib]) == 0
+    out = capsys.readouterr().out
+    assert out.count("added 'hello'") == 3 and "ms after the keypoints" in out
+    assert slr(["signs", "list", "--library", lib]) == 0
+    listed = capsys.readouterr().out
+    assert "7 example(s) of 3 word(s)" in listed
+    line = {w: next(x for x in listed.splitlines() if x.strip().startswith(w)) for w in ("hello", "wave")}
+    assert "a sign of the model" in line["hello"] and "movement check on" in line["hello"]
+    assert "a new word" in line["wave"] and "movement check needs 2 examples" in line["wave"]
+    assert slr(["signs", "export", str(tmp_path / "mine.safetensors"), "--library", lib]) == 0
+    assert slr(["signs", "remove", "hello", "--library", lib]) == 0
+    assert set(Library.open(tmp_path / "lib").words()) == {"thankyou", "wave"}
+    assert slr(["signs", "import", str(tmp_path / "mine.safetensors"), "--library", lib]) == 0
+    assert "3 new example(s)" in capsys.readouterr().out
+    assert {w: len(x) for w, x in Library.open(tmp_path / "lib").words().items()} == {
+        "thankyou": 3,
+        "wave": 1,
+        "hello": 3,
+    }
