@@ -89,23 +89,39 @@ def path(data: np.ndarray) -> np.ndarray | None:
     return np.stack([np.interp(t, steps, f[:, c]) for c in range(f.shape[1])], axis=1).astype(np.float32)
 
 
+def _diagonals(n: int, band: int) -> list[tuple[np.ndarray, ...]]:
+    """For each anti-diagonal of an (n+1, n+1) DTW table, within `band` of the diagonal: the flat
+    indices of its cells, of their three predecessors, and of their costs in the (n, n) cost table."""
+    out = []
+    for diagonal in range(2, 2 * n + 1):
+        i = np.arange(max(1, diagonal - n), min(n, diagonal - 1) + 1)
+        j = diagonal - i
+        near = np.abs(i - j) <= band
+        i, j = i[near], j[near]
+        if len(i):
+            row = n + 1
+            out.append(
+                (i * row + j, (i - 1) * row + j - 1, (i - 1) * row + j, i * row + j - 1, (i - 1) * n + j - 1)
+            )
+    return out
+
+
+_DIAGONALS = _diagonals(POINTS, BAND)
+
+
 def distances(query: np.ndarray, paths: np.ndarray) -> np.ndarray:
     """(K,) DTW distances, per step, from one path (POINTS, D) to each of `paths` (K, POINTS, D).
 
-    The alignment runs along anti-diagonals, each one a vectorised step over all K paths.
+    The table is filled one anti-diagonal at a time, each a vectorised step over all K paths (the
+    paths on the last axis, so that every step reads whole rows).
     """
     k, n = len(paths), POINTS
     if k == 0:
         return np.zeros(0, np.float32)
-    cost = np.sqrt(((query[None, :, None] - paths[:, None]) ** 2).sum(-1))  # (K, n, n): query, path step
-    acc = np.full((k, n + 1, n + 1), np.inf, np.float32)
-    acc[:, 0, 0] = 0.0
-    for diagonal in range(2, 2 * n + 1):
-        i = np.arange(max(1, diagonal - n), min(n, diagonal - 1) + 1)
-        j = diagonal - i
-        near = np.abs(i - j) <= BAND
-        i, j = i[near], j[near]
-        if len(i):
-            best = np.minimum(np.minimum(acc[:, i - 1, j - 1], acc[:, i - 1, j]), acc[:, i, j - 1])
-            acc[:, i, j] = cost[:, i - 1, j - 1] + best
-    return acc[:, n, n] / (2 * n)
+    steps = paths.transpose(1, 2, 0)  # (n, D, K)
+    cost = np.sqrt(((query[:, None, :, None] - steps[None]) ** 2).sum(2)).reshape(n * n, k)
+    acc = np.full(((n + 1) * (n + 1), k), np.inf, np.float32)
+    acc[0] = 0.0
+    for here, corner, up, left, c in _DIAGONALS:
+        acc[here] = cost[c] + np.minimum(np.minimum(acc[corner], acc[up]), acc[left])
+    return acc[-1] / (2 * n)
