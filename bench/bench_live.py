@@ -15,7 +15,7 @@ frames per second and the signs it recognised.
 10 s: it prints the memory at the start and end and its slope (least squares over the samples after
 the first 2 minutes, in MB per 10 minutes): a session that keeps something per frame shows as a slope.
 Usage: python bench/bench_live.py [--model DIR] [--seconds 20] [--runs 3] [--clip WORD] [--sessions N]
-       [--mode signs|spelling|auto] [--memory-minutes 30]
+       [--mode signs|spelling|auto] [--memory-minutes 30] [--library DIR]
 """
 
 import argparse
@@ -37,6 +37,7 @@ parser.add_argument("--sessions", type=int, default=1, help="camera streams at o
 parser.add_argument("--mode", default="signs", choices=("signs", "spelling", "auto"),
                     help="the live page's mode (spelling and auto also run the letter model)")  # fmt: skip
 parser.add_argument("--memory-minutes", type=float, default=0, help="one long session, its memory over time")
+parser.add_argument("--library", help="a library of personal signs (a folder), matched as on the live page")
 args = parser.parse_args()
 require_shared()
 
@@ -54,6 +55,15 @@ frames = [rgb for _, rgb in iter_frames(clip)]
 FPS = 30.0
 period = len(frames) / FPS
 classifier = Classifier(load_model(args.model))
+if args.library:
+    from slr_core.library import Library
+    from slr_core.matcher import PersonalClassifier
+
+    classifier = PersonalClassifier(classifier.loaded, Library.open(args.library))
+    print(
+        f"with the library {args.library}: "
+        + ", ".join(f"{w} ({len(x)})" for w, x in classifier.library.words().items())
+    )
 
 # When does the sign end in each loop? The last frame with hands, found once with MediaPipe.
 probe = LiveSession(classifier)
