@@ -92,7 +92,7 @@ def path(data: np.ndarray) -> np.ndarray | None:
 def _diagonals(n: int, band: int) -> list[tuple[np.ndarray, ...]]:
     """For each anti-diagonal of an (n+1, n+1) DTW table, within `band` of the diagonal: the flat
     indices of its cells, of their three predecessors, and of their costs in the (n, n) cost table."""
-    out = []
+    out: list[tuple[np.ndarray, ...]] = []
     for diagonal in range(2, 2 * n + 1):
         i = np.arange(max(1, diagonal - n), min(n, diagonal - 1) + 1)
         j = diagonal - i
