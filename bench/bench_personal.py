@@ -17,6 +17,9 @@ On asl-signs-subset (14 signers, 15-21 repetitions each of hello and thankyou), 
   outside the vocabulary that the protocol-A model held out are kept out of the replay too, so what
   they say of the cost is measured on clips no model trained on.
 
+Every library figure comes with the same library's figure without the movement check (the arms'
+paths, `trajectory`; `PersonalClassifier(movement=False)`), on the same clips.
+
 Usage: python bench/bench_personal.py [--model DIR] [--k 1,3,5] [--seed 0] [--parts existing,new,cost,finetune]
 """
 
