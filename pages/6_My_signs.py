@@ -153,7 +153,7 @@ else:
             "examples": len(examples),
             "agreement": None if s is None or s.examples < 2 else round(s.agreement, 2),
             "closest other word": None if s is None or s.nearest_word is None else f"{s.nearest_word} ({s.nearest_similarity:.2f})",
-            "movement check": None if s is None else ("on" if s.movement_threshold is not None else "needs 2 examples"),
+            "movement check": None if s is None else ("on" if s.movement_threshold is not None else "off: shoulders not in view"),
             "kind": "the model's sign, your way" if classifier is not None and w in classifier.labels else "new word",
         })  # fmt: skip
         if s is not None and s.confusable:

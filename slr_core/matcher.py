@@ -8,9 +8,8 @@ that score reaches the word's own threshold, which comes from the library itself
 word's examples match each other (leave one out, the recorded examples only), never below
 MIN_SIMILARITY. A near miss (at least MOVEMENT_MIN_SIMILARITY) still wins when the word's movement
 agrees: the window's arm path (`trajectory`) is closer to one of the word's examples than to any
-other word's, and no farther than MOVEMENT_MARGIN times the farthest any of the word's examples is
-from its nearest partner (a word needs two examples for that). Otherwise the base classifier
-answers, with its own rejection. Adding an example costs one batch of forward passes and one path;
+other word's, and within MOVEMENT_MAX_DISTANCE of it. Otherwise the base classifier answers, with
+its own rejection. Adding an example costs one batch of forward passes and one path;
 nothing is retrained, and a new base model simply re-embeds the stored keypoints.
 """
 
@@ -35,14 +34,15 @@ from .trajectory import distances, path
 MIN_SIMILARITY = 0.80
 AGREEMENT_MARGIN = 0.05  # below the examples' own agreement by at most this much
 ENROL_COPIES = 8  # altered copies embedded with each example
-# Movement as a second opinion (bench_personal, 3 examples of hello and thankyou per signer, chosen on
-# the 7 dev-half signers, base model alone): the signer's other repetitions 0.735 -> 0.883 with no
-# more studio clips of other signs or held-out unknown words taken; a margin of 1.5 gave 0.904 at
-# 0.1-0.4 points more of them taken, a minimum similarity of 0.6 0.877 (half as many windows checked).
-# All 14 signers: 0.747 -> 0.880 (worst 0.333 -> 0.704), fine-tuned 0.921 -> 0.948; new words 0.732 ->
-# 0.877, fine-tuned 0.864 -> 0.919; 0.0-0.1 points more of other signs and unknown words taken.
+# Movement as a second opinion (bench_personal: 1 and 3 examples of hello and thankyou per signer,
+# chosen on the 7 dev-half signers with the base model alone). A path within 1.0-1.5 (DTW per step, in
+# shoulder widths) of the word's nearest example: 3 examples 0.735 -> 0.915, 1 example 0.478 ->
+# 0.827-0.870, and not one more studio clip of other signs or held-out unknown word taken; at 2.0 they
+# start to be taken (1 example: 3% and 6%). A limit from the word's own examples instead (1.2 times the
+# farthest any of them is from its nearest partner) gave 0.883 and needs 2 examples. A minimum
+# similarity of 0.6 instead of 0.5 checks half as many windows and loses about half a point.
 MOVEMENT_MIN_SIMILARITY = 0.5
-MOVEMENT_MARGIN = 1.2
+MOVEMENT_MAX_DISTANCE = 1.2
 # The copies: a person's own variation, not another camera (no mirror, no phone framing, few lost points).
 ENROL_AUGMENT = AugmentConfig(p_mirror=0.0, p_phone=0.0, p_cutout=0.0, p_dropout=0.2)
 
@@ -58,7 +58,7 @@ class WordStats:
     nearest_word: str | None  # the other library word closest to this one's examples
     nearest_similarity: float
     movement_threshold: float | None = None  # the farthest path that confirms a near miss (None: no
-    # confirmation, fewer than two examples with a path)
+    # confirmation, no example with the shoulders in view)
 
     @property
     def confusable(self) -> bool:
@@ -132,12 +132,9 @@ class PersonalClassifier(Classifier):
         self._path_words = np.array(words)
 
     def _movement_threshold(self, word: str) -> float | None:
-        """MOVEMENT_MARGIN times the farthest any of the word's paths is from its nearest partner."""
-        own = self._paths[self._path_words == word]
-        if len(own) < 2:
-            return None
-        nearest = [float(np.delete(distances(own[i], own), i).min()) for i in range(len(own))]
-        return MOVEMENT_MARGIN * max(nearest)
+        """How far a path may be from the word's nearest example to confirm a near miss (None when
+        none of the word's examples has a path)."""
+        return MOVEMENT_MAX_DISTANCE if (self._path_words == word).any() else None
 
     def embed_example(self, e: Example) -> np.ndarray | None:
         """Unit embeddings (1 + copies, D) of an example and its altered copies (None without hands).
