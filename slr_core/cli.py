@@ -350,7 +350,9 @@ def _signs_list(lib, args) -> int:
         if st is not None:
             agree = "n/a (one example)" if st.examples < 2 else f"{st.agreement:.2f}"
             line += f"; agreement {agree}, threshold {st.threshold:.2f}"
-            line += "; movement check " + ("on" if st.movement_threshold is not None else "off (no shoulders seen)")
+            line += "; movement check " + (
+                "on" if st.movement_threshold is not None else "off (no shoulders seen)"
+            )
             if st.nearest_word:
                 line += f"; nearest: {st.nearest_word} ({st.nearest_similarity:.2f})"
                 line += " - CONFUSABLE" if st.confusable else ""
