@@ -171,6 +171,22 @@ if "new" in parts:
               f"clips {np.mean(others):.3f}; without the movement check {np.mean(still_same):.3f} "
               f"(worst {np.min(still_same):.3f})")  # fmt: skip
 
+
+def timed(classifier, clips, ms: list) -> list:
+    """Each clip's guess, in order; the time of each (ms) appended to `ms`."""
+    out = []
+    for q in clips:
+        t0 = time.perf_counter()
+        out.append(classifier.guess(q.data, q.times))
+        ms.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def personal_share(guesses) -> float:
+    """The share of guesses that are a word of the library."""
+    return float(np.mean([g is not None and g.personal for g in guesses]))
+
+
 if "cost" in parts:
     print("\nThe cost of a library (k=3 of both words, each signer's own)")
     in_vocab = [q for q in studio if q.sign not in (*SIGNS, UNKNOWN_LABEL)]
@@ -189,26 +205,11 @@ if "cost" in parts:
                     lib.add(s, subset[i].data, subset[i].times).id = f"{p}-{i}"  # as library_of
                     pc.refresh()
                     add_ms.append((time.perf_counter() - t0) * 1000)
-            after = []
-            for q in in_vocab:
-                t0 = time.perf_counter()
-                after.append(pc.guess(q.data, q.times))
-                guess_ms.append((time.perf_counter() - t0) * 1000)
-            stolen.append(np.mean([a is not None and a.personal for a in after]))
-            pc.movement = False  # the same windows, the embedding alone
-            still = []
-            for q in in_vocab:
-                t0 = time.perf_counter()
-                still.append(pc.guess(q.data, q.times))
-                still_ms.append((time.perf_counter() - t0) * 1000)
-            stolen_still.append(np.mean([a is not None and a.personal for a in still]))
-            oov_still.append(
-                np.mean([(g := pc.guess(q.data, q.times)) is not None and g.personal for q in oov])
-            )
-            pc.movement = True
-            oov_taken.append(
-                np.mean([(g := pc.guess(q.data, q.times)) is not None and g.personal for q in oov])
-            )
+            for movement, ms, stolen_by, oov_by in ((True, guess_ms, stolen, oov_taken),
+                                                    (False, still_ms, stolen_still, oov_still)):  # fmt: skip
+                pc.movement = movement  # the same windows, with and without the movement check
+                stolen_by.append(personal_share(timed(pc, in_vocab, ms)))
+                oov_by.append(personal_share([pc.guess(q.data, q.times) for q in oov]))
     base_right = np.mean(
         [b is not None and b.accepted and b.label == q.sign for b, q in zip(before, in_vocab)]
     )
@@ -218,11 +219,8 @@ if "cost" in parts:
           f"the base model gets {base_right:.3f} of them right")  # fmt: skip
     print(f"  words outside the vocabulary ({len(oov)}) taken for a library word: {np.mean(oov_taken):.3f} "
           f"(without the movement check {np.mean(oov_still):.3f}; the base model rejects {base_oov_rejected:.3f} of them)")  # fmt: skip
-    t_base = []
-    for q in in_vocab:  # the same windows as with the library
-        t0 = time.perf_counter()
-        base.guess(q.data, q.times)
-        t_base.append((time.perf_counter() - t0) * 1000)
+    t_base: list[float] = []
+    timed(base, in_vocab, t_base)  # the same windows as with the library
     print(f"  adding an example (after its keypoints): median {np.median(add_ms):.1f} ms; recognising a window: "
           f"median {np.median(guess_ms):.2f} ms with a library of 6 examples ({np.median(still_ms):.2f} ms without "
           f"the movement check), {np.median(t_base):.2f} ms without a library; 90th percentile "
