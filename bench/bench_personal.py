@@ -11,6 +11,8 @@ On asl-signs-subset (14 signers, 15-21 repetitions each of hello and thankyou), 
   signer's other clips and on every other signer's;
 * the cost: how often a library (k = 3, both words) takes over studio clips of the 245 other signs
   and words outside the vocabulary, and the time to add an example and to recognise a window;
+  and, closer to home, how often a library of one word (k = 3 of hello, or of thankyou) takes the
+  same signer's other sign, which looks much like it (a flat hand moving away from the face);
 * fine-tuning (--parts finetune): the base model fine-tuned to each signer's library (k = 3) with the
   studio clips as replay (`slr signs finetune`), for existing signs and new words, the library on
   top as in the app; tested on the signer's other clips and on every other signer's. The words
@@ -187,6 +189,18 @@ def personal_share(guesses) -> float:
     return float(np.mean([g is not None and g.personal for g in guesses]))
 
 
+def one_word(p: int, word: str, movement: bool) -> tuple[float, float, float]:
+    """Signer p's library of one word (k = 3): the share of the signer's other repetitions of it
+    recognised, of the other sign's answered with it, and of the other sign's still right."""
+    other = next(s for s in SIGNS if s != word)
+    with tempfile.TemporaryDirectory() as tmp:
+        pc = PersonalClassifier(loaded, library_of(Path(tmp), p, 3, words=(word,)), movement=movement)
+        own = right(pc, [subset[i] for i in order[p][word][max(ks) :]])
+        guesses = [pc.guess(subset[i].data, subset[i].times) for i in order[p][other][max(ks) :]]
+    kept = np.mean([g is not None and g.accepted and g.label == other for g in guesses])
+    return own, personal_share(guesses), float(kept)
+
+
 if "cost" in parts:
     print("\nThe cost of a library (k=3 of both words, each signer's own)")
     in_vocab = [q for q in studio if q.sign not in (*SIGNS, UNKNOWN_LABEL)]
@@ -214,11 +228,20 @@ if "cost" in parts:
         [b is not None and b.accepted and b.label == q.sign for b, q in zip(before, in_vocab)]
     )
     base_oov_rejected = np.mean([b is None or not b.accepted for b in before_oov])
+    similar = {m: np.array([one_word(p, w, m) for p in signers for w in SIGNS]) for m in (True, False)}
+    base_kept = np.mean(
+        [right(base, [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]) for p in signers]
+    )
     print(f"  studio clips of the other {len(in_vocab)} signs answered with a library word: {np.mean(stolen):.3f} "
           f"(worst signer's library {np.max(stolen):.3f}; without the movement check {np.mean(stolen_still):.3f}); "
           f"the base model gets {base_right:.3f} of them right")  # fmt: skip
     print(f"  words outside the vocabulary ({len(oov)}) taken for a library word: {np.mean(oov_taken):.3f} "
           f"(without the movement check {np.mean(oov_still):.3f}; the base model rejects {base_oov_rejected:.3f} of them)")  # fmt: skip
+    for m, name in ((True, "with the movement check"), (False, "without it")):
+        own, taken, kept = similar[m].mean(0)
+        print(f"  a library of one word (k=3 of hello, or of thankyou), {name}: the signer's other repetitions "
+              f"of it {own:.3f}; the signer's other sign answered with it {taken:.3f} (worst signer and word "
+              f"{similar[m][:, 1].max():.3f}), still right {kept:.3f} (base model alone {base_kept:.3f})")  # fmt: skip
     t_base: list[float] = []
     timed(base, in_vocab, t_base)  # the same windows as with the library
     print(f"  adding an example (after its keypoints): median {np.median(add_ms):.1f} ms; recognising a window: "

@@ -161,6 +161,12 @@ else:
                 f"“{w}” and “{s.nearest_word}” look alike in your examples: one may be taken for the other."
             )
     st.dataframe(rows, hide_index=True)
+    if any(s is not None and s.movement_threshold is not None for s in stats.values()):
+        st.caption(
+            "Movement check: a near match is accepted when your arms move as in your examples. A sign you "
+            "have not taught that moves much like one of your words (hello and thank you do) may then be "
+            "taken for it: teach that sign too, and the two are told apart."
+        )
     c = st.columns(3)
     gone = c[0].selectbox("Word", list(words), key="remove_word")
     if c[0].button("Delete this word"):

@@ -7,8 +7,8 @@ with all of them by cosine similarity, and a word's score is its closest one's. 
 that score reaches the word's own threshold, which comes from the library itself: how closely the
 word's examples match each other (leave one out, the recorded examples only), never below
 MIN_SIMILARITY. A near miss (at least MOVEMENT_MIN_SIMILARITY) still wins when the word's movement
-agrees: the window's arm path (`trajectory`) is closer to one of the word's examples than to any
-other word's, and within MOVEMENT_MAX_DISTANCE of it. Otherwise the base classifier answers, with
+agrees: the window's arm path (`trajectory`) is within MOVEMENT_MAX_DISTANCE of one of the word's
+examples and not MOVEMENT_RATIO times nearer to another word's. Otherwise the base classifier answers, with
 its own rejection. Adding an example costs one batch of forward passes and one path;
 nothing is retrained, and a new base model simply re-embeds the stored keypoints.
 """
@@ -43,6 +43,7 @@ ENROL_COPIES = 8  # altered copies embedded with each example
 # similarity of 0.6 instead of 0.5 checks half as many windows and loses about half a point.
 MOVEMENT_MIN_SIMILARITY = 0.5
 MOVEMENT_MAX_DISTANCE = 1.2
+MOVEMENT_RATIO = 2.0  # another word's example this many times nearer vetoes the check
 # The copies: a person's own variation, not another camera (no mirror, no phone framing, few lost points).
 ENROL_AUGMENT = AugmentConfig(p_mirror=0.0, p_phone=0.0, p_cutout=0.0, p_dropout=0.2)
 
@@ -186,14 +187,16 @@ class PersonalClassifier(Classifier):
         return m
 
     def moves_like(self, word: str, data: np.ndarray) -> bool:
-        """Whether a window's arm path is nearest to one of `word`'s examples and close enough."""
+        """Whether a window's arm path is close enough to one of `word`'s examples, and not far nearer
+        to another word's."""
         limit = self.stats[word].movement_threshold
         mine = path(data) if limit is not None else None
-        if mine is None:
+        if limit is None or mine is None:
             return False
         d = distances(mine, self._paths)
-        k = int(d.argmin())
-        return bool(self._path_words[k] == word and d[k] <= limit)
+        own = float(d[self._path_words == word].min())
+        others = d[self._path_words != word]
+        return own <= limit and (not len(others) or own <= MOVEMENT_RATIO * float(others.min()))
 
     def guess(self, data: np.ndarray, times: np.ndarray, threshold: float | None = None) -> Guess | None:
         out = self.outputs(data, times)

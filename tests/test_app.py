@@ -327,6 +327,7 @@ def test_my_signs_then_the_upload_page_knows_the_word(app_env):
     at.button[[b.label for b in at.button].index("Save the kept examples")].click().run()
     assert "grandpa" in at.dataframe[0].value["word"].tolist()
     assert at.dataframe[0].value["movement check"].tolist() == ["on"]  # one example is enough
+    assert any("teach that sign too" in c.value for c in at.caption)
     assert "Added 1 example(s) of “grandpa”." in [m.value for m in at.success]  # still shown after the rerun
     up = app("pages/2_Upload_clip.py")
     up.file_uploader[0].upload("again.mp4", clip, "video/mp4").run()
