@@ -339,7 +339,7 @@ def _signs_list(lib, args) -> int:
         print(f"no personal signs yet in {lib.file}; add some with: slr signs add WORD CLIP...")
         return 0
     from .checkpoint import load_model
-    from .matcher import PersonalClassifier
+    from .matcher import MOVEMENT_MIN_SIMILARITY, MOVEMENT_STRICTER, PersonalClassifier
 
     pc = PersonalClassifier(load_model(args.model or settings.default_model()), lib)
     print(f"{len(lib)} example(s) of {len(words)} word(s) in {lib.file} (model {pc.loaded.name}):")
@@ -351,7 +351,9 @@ def _signs_list(lib, args) -> int:
             agree = "n/a (one example)" if st.examples < 2 else f"{st.agreement:.2f}"
             line += f"; agreement {agree}, threshold {st.threshold:.2f}"
             line += "; movement check " + (
-                "on" if st.movement_threshold is not None else "off (no shoulders seen)"
+                f"on (then {st.threshold + MOVEMENT_STRICTER:.2f}, or {MOVEMENT_MIN_SIMILARITY:.2f} with a matching movement)"
+                if st.movement_threshold is not None
+                else "off (no shoulders seen)"
             )
             if st.nearest_word:
                 line += f"; nearest: {st.nearest_word} ({st.nearest_similarity:.2f})"

@@ -191,6 +191,14 @@ def test_a_near_miss_is_accepted_when_its_movement_agrees(tmp_path, signer):
     assert m.word == "hello" and m.movement and m.accepted
     unlike = next(kp for kp in others["thankyou"] if not pc.moves_like("hello", kp.data))
     assert not pc.match(pc._vectors[row], unlike.data).accepted
+    # a match the embedding alone accepts, but not by the margin asked of it when the path can speak
+    pc.stats["hello"].threshold = 0.98
+    assert pc.match(pc._vectors[row]).accepted  # no landmarks: the embedding's own bar
+    assert not pc.match(pc._vectors[row], unlike.data).accepted  # moves otherwise: rejected
+    assert pc.match(pc._vectors[row], held_out.data).accepted
+    bodiless = unlike.data.copy()
+    bodiless[:, SHOULDER_ROWS] = np.nan
+    assert pc.match(pc._vectors[row], bodiless).accepted  # no path to compare: the embedding's own bar
 
 
 def test_slr_signs_add_list_export_remove_import(tmp_path, capsys):
