@@ -65,6 +65,11 @@ order = {p: {s: rng.permutation([i for i, q in enumerate(subset) if q.participan
              for s in SIGNS} for p in signers}  # fmt: skip
 
 
+def test_clips(p: int, words=SIGNS) -> list:
+    """Signer p's repetitions of the words from the (max k + 1)-th on: the same test clips for every k."""
+    return [subset[i] for s in words for i in order[p][s][max(ks) :]]
+
+
 def library_of(folder: Path, p: int, k: int, words=SIGNS, prefix: str = "") -> Library:
     """Signer p's first k repetitions of each sign, under the sign's name (after `prefix`). Each example's
     id (from which its altered copies are drawn) is named after the sequence, so runs repeat."""
@@ -136,7 +141,7 @@ if "existing" in parts:
     still = {k: [] for k in ks}  # without the movement check (the embedding alone)
     alone, n_full = [], 0
     for p in signers:
-        test = [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]  # the same for every k
+        test = test_clips(p)
         full = [q for q in test if q.hand_frames >= FULL]
         n_full += len(full)
         for k in ks:
@@ -165,7 +170,7 @@ if "new" in parts:
             with tempfile.TemporaryDirectory() as tmp:
                 lib = library_of(Path(tmp), p, k)
                 pc = PersonalClassifier(unseen, lib)
-                test = [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]
+                test = test_clips(p)
                 same.append(right(pc, test))
                 others.append(right(pc, [q for q in subset if q.participant != p]))
                 still_same.append(right(PersonalClassifier(unseen, lib, movement=False), test))
@@ -195,8 +200,8 @@ def one_word(p: int, word: str, movement: bool) -> tuple[float, float, float]:
     other = next(s for s in SIGNS if s != word)
     with tempfile.TemporaryDirectory() as tmp:
         pc = PersonalClassifier(loaded, library_of(Path(tmp), p, 3, words=(word,)), movement=movement)
-        own = right(pc, [subset[i] for i in order[p][word][max(ks) :]])
-        guesses = [pc.guess(subset[i].data, subset[i].times) for i in order[p][other][max(ks) :]]
+        own = right(pc, test_clips(p, (word,)))
+        guesses = [pc.guess(q.data, q.times) for q in test_clips(p, (other,))]
     kept = np.mean([g is not None and g.accepted and g.label == other for g in guesses])
     return own, personal_share(guesses), float(kept)
 
@@ -229,9 +234,7 @@ if "cost" in parts:
     )
     base_oov_rejected = np.mean([b is None or not b.accepted for b in before_oov])
     similar = {m: np.array([one_word(p, w, m) for p in signers for w in SIGNS]) for m in (True, False)}
-    base_kept = np.mean(
-        [right(base, [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]) for p in signers]
-    )
+    base_kept = np.mean([right(base, test_clips(p)) for p in signers])
     print(f"  studio clips of the other {len(in_vocab)} signs answered with a library word: {np.mean(stolen):.3f} "
           f"(worst signer's library {np.max(stolen):.3f}; without the movement check {np.mean(stolen_still):.3f}); "
           f"the base model gets {base_right:.3f} of them right")  # fmt: skip
@@ -252,7 +255,7 @@ if "cost" in parts:
 
 def judged(pc, p: int, oov_held, in_vocab) -> dict:
     """What a classifier (base + a signer's library) gets on the signer's clips and what it costs."""
-    test = [subset[i] for s in SIGNS for i in order[p][s][max(ks) :]]
+    test = test_clips(p)
     after = [pc.guess(q.data, q.times) for q in in_vocab]
     mine = [pc.guess(q.data, q.times) for q in oov_held]
     return {
