@@ -19,4 +19,4 @@ RUN pip install --no-cache-dir --no-deps -e .
 ENV SLR_RUNS_DIR=/data/runs SLR_CACHE_DIR=/data/cache SLR_LIBRARY=/data/library SLR_DATA_DIRS=/data/datasets
 EXPOSE 8501
 HEALTHCHECK CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health')"
-CMD ["streamlit", "run", "Home.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]
+CMD ["streamlit", "run", "app.py", "--server.address=0.0.0.0", "--server.port=8501", "--server.headless=true"]

@@ -23,7 +23,7 @@ $(STAMP): requirements.txt pyproject.toml
 	@echo "$(VENV) is ready"
 
 run: $(STAMP)
-	$(BIN)/streamlit run Home.py --server.port $(PORT)
+	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 # Debian's Chromium drives the browser tests; install it when it is missing (needs root or sudo).
 browser-deps:
@@ -37,8 +37,8 @@ test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check slr_core tests bench pages Home.py
-	$(BIN)/ruff format --check slr_core tests bench pages Home.py
+	$(BIN)/ruff check slr_core tests bench pages app.py
+	$(BIN)/ruff format --check slr_core tests bench pages app.py
 	$(BIN)/mypy
 
 bench: $(STAMP)

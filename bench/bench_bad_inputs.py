@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 from common import DATA, REPO, require_shared
 
-from slr_core.videofile import write_video  # noqa: E402
+from slr_core.capture.videofile import write_video  # noqa: E402
 
 MODEL = REPO / "models" / "asl250-popsign-kaggle2"
 LETTERS = REPO / "models" / "letters-massey"
@@ -53,7 +53,7 @@ class Case:
 
 
 def video_cases(tmp: Path) -> list[Case]:
-    from slr_core.extract import iter_frames
+    from slr_core.capture.extract import iter_frames
 
     hello = [rgb for _, rgb in iter_frames(CLIPS / "hello.mp4")]
     d = tmp / "video"

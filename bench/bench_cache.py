@@ -14,8 +14,8 @@ parser.add_argument("--workers", type=int, default=1)
 args = parser.parse_args()
 require_shared()
 
-from slr_core.cache import build_cache, load_or_build_cache  # noqa: E402
-from slr_core.data import load_dataset  # noqa: E402
+from slr_core.datasets.cache import build_cache, load_or_build_cache  # noqa: E402
+from slr_core.datasets.data import load_dataset  # noqa: E402
 
 build_runs, load_runs, read_runs = [], [], []
 with tempfile.TemporaryDirectory() as tmp:

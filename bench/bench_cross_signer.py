@@ -42,10 +42,12 @@ parser.add_argument("--json", help="write every figure here")
 args = parser.parse_args()
 require_shared()
 
-from slr_core.checkpoint import load_model  # noqa: E402
-from slr_core.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
-from slr_core.predict import Classifier  # noqa: E402
-from slr_core.protocols import (  # noqa: E402
+from slr_core.datasets.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
+from slr_core.models.checkpoint import load_model  # noqa: E402
+from slr_core.recognition.predict import Classifier  # noqa: E402
+from slr_core.training.config import load_config  # noqa: E402
+from slr_core.training.loop import train  # noqa: E402
+from slr_core.training.protocols import (  # noqa: E402
     clip_path,
     fused_scores,
     held_out_word,
@@ -55,7 +57,6 @@ from slr_core.protocols import (  # noqa: E402
     open_set,
     sign_ranks,
 )
-from slr_core.train import load_config, train  # noqa: E402
 
 SUBSET = DATA / "asl-signs-subset"
 subset = load_sequences(SUBSET)
@@ -177,7 +178,7 @@ if "transformer" in parts_wanted:
     figures["protocol_a_transformer"] = rep.to_dict()
 
 if "keys" in parts_wanted:
-    from slr_core.protocols import input_reliance
+    from slr_core.training.protocols import input_reliance
 
     print(
         "\nWhat the models key on: the share of first answers that change when a part of the input is taken away"
@@ -194,7 +195,7 @@ if "keys" in parts_wanted:
         figures.setdefault("keys", {})[name] = {"new_signers": new, "studio_clips": own}
 
 if "clips" in parts_wanted:
-    from slr_core.protocols import studio_clip_checks
+    from slr_core.training.protocols import studio_clip_checks
 
     print(f"\nThe studio clips as clips, default model {args.model}")
     loaded = load_model(args.model)

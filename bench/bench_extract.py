@@ -17,7 +17,7 @@ require_shared()
 
 import mediapipe as mp  # noqa: E402
 
-from slr_core.extract import Extractor, extract_video, iter_frames  # noqa: E402
+from slr_core.capture.extract import Extractor, extract_video, iter_frames  # noqa: E402
 
 clip = args.clip or str(DATA / "popsign-reference" / "clips" / "hello.mp4")
 frames = [rgb for _, rgb in iter_frames(clip)]

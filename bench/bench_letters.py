@@ -29,8 +29,8 @@ parser.add_argument("--parts", default="lopo,words,auto")
 args = parser.parse_args()
 require_shared()
 
-from slr_core.letters import find_hands, fit, leave_one_person_out  # noqa: E402
-from slr_core.spelling import Speller  # noqa: E402
+from slr_core.recognition.letters import find_hands, fit, leave_one_person_out  # noqa: E402
+from slr_core.recognition.spelling import Speller  # noqa: E402
 
 LETTERS = DATA / "asl-letters-massey" / "labels.csv"
 data = find_hands(LETTERS, progress=False)
@@ -48,11 +48,11 @@ if "lopo" in args.parts:
     print("  most frequent confusions (true->predicted: count): "
           + ", ".join(f"{k} {v}" for k, v in report["confusions"].items()))  # fmt: skip
 if "auto" in args.parts:
-    from slr_core import settings
-    from slr_core.data import load_dataset
-    from slr_core.keypoints import read_parquet
-    from slr_core.letters import LetterModel
-    from slr_core.spelling import AUTO_MIN_LETTERS, plausible_spelling, spell_sequence
+    from slr_core.base import settings
+    from slr_core.capture.keypoints import read_parquet
+    from slr_core.datasets.data import load_dataset
+    from slr_core.recognition.letters import LetterModel
+    from slr_core.recognition.spelling import AUTO_MIN_LETTERS, plausible_spelling, spell_sequence
 
     letter_model = LetterModel.load(settings.letters_model())
     subset = load_dataset(DATA / "asl-signs-subset")

@@ -44,10 +44,10 @@ require_shared()
 import av  # noqa: E402
 import torch  # noqa: E402
 
-from slr_core.checkpoint import load_model  # noqa: E402
-from slr_core.extract import iter_frames  # noqa: E402
-from slr_core.live import LiveSession, make_video_callback  # noqa: E402
-from slr_core.predict import Classifier  # noqa: E402
+from slr_core.app.live import LiveSession, make_video_callback  # noqa: E402
+from slr_core.capture.extract import iter_frames  # noqa: E402
+from slr_core.models.checkpoint import load_model  # noqa: E402
+from slr_core.recognition.predict import Classifier  # noqa: E402
 
 torch.set_num_threads(1)  # as in the app
 clip = DATA / "popsign-reference" / "clips" / f"{args.clip}.mp4"
@@ -56,8 +56,8 @@ FPS = 30.0
 period = len(frames) / FPS
 classifier = Classifier(load_model(args.model))
 if args.library:
-    from slr_core.library import Library
-    from slr_core.matcher import PersonalClassifier
+    from slr_core.recognition.library import Library
+    from slr_core.recognition.matcher import PersonalClassifier
 
     classifier = PersonalClassifier(classifier.loaded, Library.open(args.library))
     print(
@@ -80,8 +80,8 @@ print(f"clip {clip.name}: {len(frames)} frames of {frames[0].shape[1]}x{frames[0
 
 letters = None
 if args.mode != "signs":
-    from slr_core import settings
-    from slr_core.letters import LetterModel
+    from slr_core.base import settings
+    from slr_core.recognition.letters import LetterModel
 
     letters = LetterModel.load(settings.letters_model())
 

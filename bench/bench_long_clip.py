@@ -30,7 +30,7 @@ def parse_args():
 
 
 def accuracy(clips, classifier, rates, extractor, every: int) -> None:
-    from slr_core.streaming import recognize_clip
+    from slr_core.recognition.streaming import recognize_clip
 
     print(f"1. {len(clips)} studio clips of signs (every {every}th), clip path, default model")
     for rate in rates:
@@ -47,8 +47,8 @@ def accuracy(clips, classifier, rates, extractor, every: int) -> None:
 
 def join_clips(labels, minutes: float):
     """Studio clips of signs joined into one 30 fps 640x360 clip; returns (path, frames, signs)."""
-    from slr_core.extract import iter_frames
-    from slr_core.videofile import write_video
+    from slr_core.capture.extract import iter_frames
+    from slr_core.capture.videofile import write_video
 
     out = REPO / "runs" / "bench-long-clip.mp4"
     out.parent.mkdir(exist_ok=True)
@@ -68,7 +68,7 @@ def join_clips(labels, minutes: float):
 
 
 def long_clip(labels, classifier, rates, processes, minutes, extractor) -> None:
-    from slr_core.streaming import recognize_clip
+    from slr_core.recognition.streaming import recognize_clip
 
     out, n, signs = join_clips(labels, minutes)
     print(f"\n2. a {n / 30:.0f} s clip ({n} frames at 30 fps, 640x360) of {len(signs)} studio clips joined")
@@ -91,9 +91,9 @@ def main() -> None:
     require_shared()
     import pandas as pd
 
-    from slr_core.checkpoint import load_model
-    from slr_core.extract import Extractor
-    from slr_core.predict import Classifier
+    from slr_core.capture.extract import Extractor
+    from slr_core.models.checkpoint import load_model
+    from slr_core.recognition.predict import Classifier
 
     labels = pd.read_csv(REF / "labels.csv").dropna(subset=["sign"])
     classifier = Classifier(load_model(args.model))

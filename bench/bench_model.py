@@ -21,10 +21,12 @@ args = parser.parse_args()
 
 import torch  # noqa: E402
 
-from slr_core.checkpoint import load_model  # noqa: E402
-from slr_core.handshape import N_HAND_FEATURES  # noqa: E402
-from slr_core.model import ModelConfig, build_model, count_parameters  # noqa: E402
-from slr_core.train import TrainConfig, make_optimizer, training_loss  # noqa: E402
+from slr_core.features.handshape import N_HAND_FEATURES  # noqa: E402
+from slr_core.models.build import build_model, count_parameters  # noqa: E402
+from slr_core.models.checkpoint import load_model  # noqa: E402
+from slr_core.models.config import ModelConfig  # noqa: E402
+from slr_core.training.config import TrainConfig  # noqa: E402
+from slr_core.training.optim import make_optimizer, training_loss  # noqa: E402
 
 loaded = load_model(args.model)
 model = loaded.model.eval()

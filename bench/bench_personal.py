@@ -44,15 +44,16 @@ parser.add_argument("--finetune-k", type=int, default=3)
 args = parser.parse_args()
 require_shared()
 
-from slr_core.checkpoint import load_model  # noqa: E402
-from slr_core.data import UNKNOWN_LABEL  # noqa: E402
-from slr_core.finetune import finetune, replay_sequences  # noqa: E402
-from slr_core.library import Library  # noqa: E402
-from slr_core.matcher import PersonalClassifier  # noqa: E402
-from slr_core.predict import Classifier  # noqa: E402
-from slr_core.protocols import load_sequences  # noqa: E402
-from slr_core.train import load_config, train  # noqa: E402
-from slr_core.trainset import _hash_fraction  # noqa: E402
+from slr_core.datasets.data import UNKNOWN_LABEL  # noqa: E402
+from slr_core.models.checkpoint import load_model  # noqa: E402
+from slr_core.recognition.library import Library  # noqa: E402
+from slr_core.recognition.matcher import PersonalClassifier  # noqa: E402
+from slr_core.recognition.predict import Classifier  # noqa: E402
+from slr_core.training.config import load_config  # noqa: E402
+from slr_core.training.finetune import finetune, replay_sequences  # noqa: E402
+from slr_core.training.loop import train  # noqa: E402
+from slr_core.training.protocols import load_sequences  # noqa: E402
+from slr_core.training.trainset import _hash_fraction  # noqa: E402
 
 SIGNS = ("hello", "thankyou")
 FULL = 15  # frames with a hand

@@ -16,8 +16,8 @@ import os  # noqa: E402
 import time  # noqa: E402
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-from slr_core.data import load_dataset  # noqa: E402
-from slr_core.features import preprocess  # noqa: E402
+from slr_core.datasets.data import load_dataset  # noqa: E402
+from slr_core.features.preprocess import preprocess  # noqa: E402
 
 ds = load_dataset(DATA / "asl-signs-subset")
 seqs = [ds.keypoints(i) for i in range(len(ds))]

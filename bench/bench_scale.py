@@ -54,8 +54,8 @@ def parse_args():
 def _sources():
     """The real sequences copies are made of (all 543 rows: the face rows the subset leaves out are
     filled from the full-fixture sequences, so each file is as big as a Kaggle one)."""
-    from slr_core.data import load_dataset
-    from slr_core.keypoints import read_parquet
+    from slr_core.capture.keypoints import read_parquet
+    from slr_core.datasets.data import load_dataset
 
     subset = load_dataset(DATA / "asl-signs-subset")
     full = load_dataset(DATA / "asl-signs-full-fixture")
@@ -84,8 +84,8 @@ def _template(n_frames: int):
     part to build, so they are built once per length)."""
     import pyarrow as pa
 
-    from slr_core.keypoints import row_names
-    from slr_core.landmarks import N_ROWS
+    from slr_core.capture.keypoints import row_names
+    from slr_core.capture.landmarks import N_ROWS
 
     if n_frames not in _TEMPLATES:
         types, index = row_names()

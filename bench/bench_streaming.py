@@ -29,13 +29,13 @@ parser.add_argument("--modes", default="activity,window")
 args = parser.parse_args()
 require_shared()
 
-from slr_core.cache import load_or_build_cache  # noqa: E402
-from slr_core.checkpoint import load_model  # noqa: E402
-from slr_core.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
-from slr_core.landmarks import PIPELINE_HAND_ROWS  # noqa: E402
-from slr_core.predict import Classifier  # noqa: E402
-from slr_core.streaming import Recognizer, StreamConfig  # noqa: E402
-from slr_core.trainset import _hash_fraction  # noqa: E402
+from slr_core.capture.landmarks import PIPELINE_HAND_ROWS  # noqa: E402
+from slr_core.datasets.cache import load_or_build_cache  # noqa: E402
+from slr_core.datasets.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
+from slr_core.models.checkpoint import load_model  # noqa: E402
+from slr_core.recognition.predict import Classifier  # noqa: E402
+from slr_core.recognition.streaming import Recognizer, StreamConfig  # noqa: E402
+from slr_core.training.trainset import _hash_fraction  # noqa: E402
 
 FPS = 30.0
 HANDS = PIPELINE_HAND_ROWS

@@ -21,7 +21,7 @@ if not tokenizer_dir.is_dir():
 import torch  # noqa: E402
 from transformers import AutoTokenizer, T5Config, T5ForConditionalGeneration  # noqa: E402
 
-from slr_core.sentence import RuleComposer, load_composer  # noqa: E402
+from slr_core.language.sentence import RuleComposer, load_composer  # noqa: E402
 
 torch.manual_seed(0)
 words = ["hello", "mom", "want", "drink", "water"]

@@ -10,13 +10,15 @@ import time
 import streamlit as st
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from slr_core import app_state, settings, ui
-from slr_core.live import LiveSession, make_video_callback
+from slr_core.app import state as app_state
+from slr_core.app import ui
+from slr_core.app.live import LiveSession, make_video_callback
+from slr_core.base import settings
 
 REFRESH_S = 0.2
 
-ui.page_setup("Live camera", "📷")
-st.title("📷 Live camera")
+ui.page_setup("Live camera")
+st.title("Live camera")
 st.write("Press **START**, allow the camera, and sign with your hands in view. Lower your hands (or "
          "pause) between signs: each recognised sign appears below and joins the keywords.")  # fmt: skip
 
@@ -128,5 +130,5 @@ else:
 with st.expander("Camera does not start?"):
     st.markdown(
         "The camera needs a secure page: `localhost`, or HTTPS. Beyond your own network, WebRTC may "
-        "also need a STUN/TURN server: set `SLR_ICE_SERVERS` (see the README)."
+        "also need a STUN/TURN server: set `SLR_ICE_SERVERS` (see docs/self-hosting.md)."
     )

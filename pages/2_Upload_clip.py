@@ -11,16 +11,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from slr_core import settings, ui
-from slr_core.extract import VIDEO_SUFFIXES, VideoError, clip_seconds
-from slr_core.streaming import clip_guess, recognize_clip
-from slr_core.viz import animation_gif
+from slr_core.app import ui
+from slr_core.app.viz import animation_gif
+from slr_core.base import settings
+from slr_core.capture.extract import VIDEO_SUFFIXES, VideoError, clip_seconds
+from slr_core.recognition.streaming import clip_guess, recognize_clip
 
 ACCEPTED = [s.lstrip(".") for s in VIDEO_SUFFIXES]
 PICK = "pick"  # the timeline's click selection
 
-ui.page_setup("Upload clip", "🎞️")
-st.title("🎞️ Upload a clip")
+ui.page_setup("Upload clip")
+st.title("Upload a clip")
 st.write(f"A recorded video of one or more signs ({', '.join(ACCEPTED)}). The clip is processed in a "
          "temporary folder on this server and deleted right after.")  # fmt: skip
 

@@ -5,10 +5,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from slr_core import app_state, settings, ui
-from slr_core.data import UNKNOWN_LABEL, DatasetError, extract_dataset, load_dataset
-from slr_core.keypoints import KeypointsError, read_parquet
-from slr_core.viz import animation_gif
+from slr_core.app import state as app_state
+from slr_core.app import ui
+from slr_core.app.viz import animation_gif
+from slr_core.base import settings
+from slr_core.capture.keypoints import KeypointsError, read_parquet
+from slr_core.datasets.data import UNKNOWN_LABEL, DatasetError, extract_dataset, load_dataset
 
 HOW_TO_GET_DATA = """
 No dataset found in the data folders ({roots}). To get one:
@@ -32,8 +34,8 @@ def read_index(path: str, mtime: float):
     return ds.table, ds.sign_map
 
 
-ui.page_setup("Dataset explorer", "🗂️")
-st.title("🗂️ Dataset explorer")
+ui.page_setup("Dataset explorer")
+st.title("Dataset explorer")
 roots = settings.data_dirs()
 counts = app_state.datasets_by_size()  # the largest first: the 12-sequence fixture is not a start
 datasets = list(counts)

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from slr_core import app_state, ui
+from slr_core.app import state as app_state
+from slr_core.app import ui
 
-ui.page_setup("Translate", "💬")
-st.title("💬 Translate")
+ui.page_setup("Translate")
+st.title("Translate")
 composer, why = ui.composer()
 st.caption(f"Sentence composer: **{composer.name}**" + (f". {why}." if why else "."))
 if why:
@@ -19,7 +20,7 @@ if why:
             "`SLR_T5_PATH=/that/folder make run`."
         )
         if st.button("Download FLAN-T5 now"):
-            from slr_core.sentence import download_t5
+            from slr_core.language.sentence import download_t5
 
             bar = st.progress(0.0, text="Downloading FLAN-T5 ...")
             got, problem = download_t5(progress=lambda done, total: bar.progress(

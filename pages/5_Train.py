@@ -8,13 +8,16 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from slr_core import app_state, jobs, settings, ui
-from slr_core.checkpoint import WEIGHTS
-from slr_core.model import PRESETS
-from slr_core.runs import ACTIVE, CONFUSION, DONE, EVAL_DIR, Run, list_runs
+from slr_core.app import state as app_state
+from slr_core.app import ui
+from slr_core.base import settings
+from slr_core.models.checkpoint import WEIGHTS
+from slr_core.models.config import PRESETS
+from slr_core.training import jobs
+from slr_core.training.runs import ACTIVE, CONFUSION, DONE, EVAL_DIR, Run, list_runs
 
-ui.page_setup("Train", "🏋️")
-st.title("🏋️ Train a model")
+ui.page_setup("Train")
+st.title("Train a model")
 root = settings.runs_dir()
 
 counts = app_state.datasets_by_size()  # the largest first
@@ -68,7 +71,7 @@ run = runs[names.index(run_name)]
 
 
 def trained_on(run: Run) -> str:
-    from slr_core.checkpoint import read_description
+    from slr_core.models.checkpoint import read_description
 
     try:
         d = read_description(run.model_dir / WEIGHTS)

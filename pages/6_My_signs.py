@@ -11,16 +11,18 @@ from pathlib import Path
 
 import streamlit as st
 
-from slr_core import app_state, settings, ui
-from slr_core.errors import SLRError
-from slr_core.extract import VIDEO_SUFFIXES, VideoError, keypoints_from_file
-from slr_core.keypoints import Keypoints
-from slr_core.library import Library, LibraryError
-from slr_core.streaming import sign_span
-from slr_core.viz import animation_gif
+from slr_core.app import state as app_state
+from slr_core.app import ui
+from slr_core.app.viz import animation_gif
+from slr_core.base import settings
+from slr_core.base.errors import SLRError
+from slr_core.capture.extract import VIDEO_SUFFIXES, VideoError, keypoints_from_file
+from slr_core.capture.keypoints import Keypoints
+from slr_core.recognition.library import Library, LibraryError
+from slr_core.recognition.streaming import sign_span
 
-ui.page_setup("My signs", "✋")
-st.title("✋ My signs")
+ui.page_setup("My signs")
+st.title("My signs")
 st.write("Teach the app a word the way **you** sign it: one of the model's signs, or any new word. "
          "Three to five examples are enough; nothing is retrained, and the other pages recognise the "
          "word at once, marked as personal.")  # fmt: skip
@@ -54,7 +56,7 @@ def _full_rows(data):
     """Pipeline-layout rows back into the 543-row layout, for drawing."""
     import numpy as np
 
-    from slr_core.landmarks import N_ROWS, PIPELINE_ROWS
+    from slr_core.capture.landmarks import N_ROWS, PIPELINE_ROWS
 
     full = np.full((len(data), N_ROWS, 3), np.nan, np.float32)
     full[:, PIPELINE_ROWS] = data
@@ -79,7 +81,7 @@ with tab_upload:
                 st.warning(f"{up.name}: no hands were found")
                 continue
             span = sign_span(kp.data, kp.times)
-            from slr_core.landmarks import PIPELINE_ROWS
+            from slr_core.capture.landmarks import PIPELINE_ROWS
 
             candidate(kp.data[span][:, PIPELINE_ROWS], kp.times[span] - kp.times[span][0], up.name)
 with tab_camera:
@@ -87,7 +89,7 @@ with tab_camera:
     try:
         from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-        from slr_core.live import Recorder
+        from slr_core.app.live import Recorder
 
         recorder = st.session_state.setdefault("recorder", Recorder())
 
@@ -194,18 +196,18 @@ if imported is not None and st.button("Import"):
 
 @st.cache_data(max_entries=32)
 def _signs_listed(folder: str, mtime: float, labels: tuple[str, ...]) -> set[str]:
-    from slr_core.finetune import signs_listed
+    from slr_core.training.finetune import signs_listed
 
     return signs_listed(folder, list(labels))
 
 
 if words and classifier is not None:
-    from slr_core import finetune as ft
+    from slr_core.training import finetune as ft
 
     st.subheader("Fine-tune the model to your signs (optional)")
     st.write(
         "Your words already work without this. Fine-tuning adapts a copy of the model to your examples, "
-        "which recognises your signing more often (measured in the README, *Your own signs*). It takes "
+        "which recognises your signing more often (measured in docs/accuracy.md, *Your own signs*). It takes "
         "about a minute on a laptop's processor, and it needs clips of other people's signs (a dataset), "
         "so that the model keeps its other signs. The result becomes a new model, made the active one."
     )  # fmt: skip
@@ -217,7 +219,7 @@ if words and classifier is not None:
                 "Until then your new examples are recognised by similarity, as without fine-tuning.")  # fmt: skip
     datasets = app_state.datasets_by_size()
     if not datasets:
-        st.info("No dataset found to fine-tune with: extract one with `slr extract` (README, *Data layout*).")
+        st.info("No dataset found to fine-tune with: extract one with `slr extract` (docs/data.md).")
     else:
         try:  # the base it was fine-tuned from, loaded once (not on every rerun)
             base = ui.model_at(ft.base_of(classifier.loaded))

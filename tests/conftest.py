@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from slr_core import videofile
+from slr_core.capture import videofile
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SLR_SHARED", REPO.parent / "shared"))
@@ -34,7 +34,7 @@ def popsign_clip(word: str) -> Path:
 
 @pytest.fixture(scope="session")
 def extractor():
-    from slr_core.extract import Extractor
+    from slr_core.capture.extract import Extractor
 
     with Extractor() as ex:
         yield ex
@@ -45,7 +45,7 @@ def hello_keypoints(extractor):
     """Keypoints of the real PopSign 'hello' clip, extracted once per session."""
     if not SIGN_MAP.is_file():
         pytest.skip(f"the shared data folder is absent ({SHARED})")
-    from slr_core.extract import extract_video
+    from slr_core.capture.extract import extract_video
 
     return extract_video(popsign_clip("hello"), extractor)
 
@@ -59,7 +59,7 @@ def replay_dataset(tmp_path_factory):
     PopSign studio clips of six signs (what fine-tuning keeps the model's other signs with)."""
     if not SIGN_MAP.is_file():
         pytest.skip(f"the shared data folder is absent ({SHARED})")
-    from slr_core.data import extract_dataset
+    from slr_core.datasets.data import extract_dataset
 
     root = tmp_path_factory.mktemp("replay")
     rows = "".join(f"{popsign_clip(w)},{w}\n" for w in REPLAY_SIGNS)

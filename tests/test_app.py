@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from slr_core.runs import Run
+from slr_core.training.runs import Run
 
 from .conftest import DATA, REPO, needs_shared, popsign_clip, read_rgb_frames, wait_for_state, write_video
 
@@ -27,7 +27,7 @@ def app_env(monkeypatch, tmp_path):
 
 
 def app(page: str | None = None, **params) -> AppTest:
-    at = AppTest.from_file(str(REPO / "Home.py"), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT)
     for k, v in params.items():
         at.query_params[k] = v
     at.run()
@@ -116,7 +116,7 @@ def test_upload_a_real_clip(app_env):
 def test_upload_splits_a_long_clip_across_processes(app_env, monkeypatch):
     """The page's clip path with the keypoints shared by 2 processes (clips of a minute or more;
     the limit is lowered so a 2 s clip is split): processes spawned from the page's script thread."""
-    from slr_core import extract
+    from slr_core.capture import extract
 
     monkeypatch.setenv("SLR_CLIP_PROCESSES", "2")
     monkeypatch.setattr(extract, "SPLIT_MIN_S", 1.0)
@@ -246,9 +246,9 @@ def test_live_page_without_a_server(app_env):
 
 @needs_shared
 def test_live_page_says_the_server_is_busy_beyond_its_cap(app_env, monkeypatch):
-    import slr_core.live as live
-    from slr_core.checkpoint import load_model
-    from slr_core.predict import Classifier
+    import slr_core.app.live as live
+    from slr_core.models.checkpoint import load_model
+    from slr_core.recognition.predict import Classifier
 
     from .test_live import MODEL
 
@@ -310,7 +310,7 @@ def test_train_a_run_then_use_its_model(app_env):
     use = next(b for b in at.button if b.label == "Use this model")
     use.click().run()
     assert Path(at.session_state["active_model"]) == run_dir / "model"
-    at.switch_page(str(REPO / "Home.py")).run()
+    at.switch_page("pages/0_Home.py").run()
     assert not at.exception and "**apptest-run**" in texts(at)
 
 
@@ -342,8 +342,8 @@ def test_my_signs_then_the_upload_page_knows_the_word(app_env):
 def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, replay_dataset):
     import os
 
-    from slr_core.data import load_dataset
-    from slr_core.library import Library
+    from slr_core.datasets.data import load_dataset
+    from slr_core.recognition.library import Library
 
     monkeypatch.setenv("SLR_DATA_DIRS", os.pathsep.join([str(DATA), str(replay_dataset.parent)]))
     ds = load_dataset(DATA / "asl-signs-subset")
@@ -369,7 +369,7 @@ def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, repl
     Library.open(app_env / "library").add("hello", kp.data, kp.times)  # one more example since then
     at.run()
     assert "fine-tuned to other examples than your library holds now (thankyou: 3)" in texts(at)
-    at.switch_page(str(REPO / "Home.py")).run()
+    at.switch_page("pages/0_Home.py").run()
     body = texts(at)
     assert not at.exception and "**asl250-popsign-kaggle2 + personal signs**" in body
     assert "Fine-tuned from asl250-popsign-kaggle2 to your examples: thankyou (3) (3 steps" in body

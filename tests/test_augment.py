@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from slr_core import landmarks as L
-from slr_core.augment import AugmentConfig, augment
-from slr_core.features import preprocess
+from slr_core.capture import landmarks as L
+from slr_core.features.augment import AugmentConfig, augment
+from slr_core.features.preprocess import preprocess
 
 from .conftest import SUBSET, needs_shared
 
@@ -14,7 +14,7 @@ from .conftest import SUBSET, needs_shared
 def sequence():
     if not SUBSET.is_dir():
         pytest.skip("the shared data folder is absent")
-    from slr_core.data import load_dataset
+    from slr_core.datasets.data import load_dataset
 
     kp = load_dataset(SUBSET).keypoints(3)
     return kp.data[:, L.PIPELINE_ROWS, :2].copy(), kp.times.copy()

@@ -54,7 +54,7 @@ def server(tmp_path_factory):
                PYTHONUNBUFFERED="1")  # fmt: skip
     log = open(tmp / "streamlit.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(REPO / "Home.py"), "--server.port", str(port),
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

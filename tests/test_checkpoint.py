@@ -7,9 +7,9 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from slr_core.checkpoint import CheckpointError, describe, load_model, read_description, save_model
-from slr_core.features import PREPROCESS_VERSION
-from slr_core.model import build_model
+from slr_core.features.preprocess import PREPROCESS_VERSION
+from slr_core.models.build import build_model
+from slr_core.models.checkpoint import CheckpointError, describe, load_model, read_description, save_model
 
 from .test_model import batch, tiny
 

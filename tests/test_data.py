@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from slr_core.cache import build_cache, cache_dir_for, load_or_build_cache, open_cache
+from slr_core.capture.landmarks import PIPELINE_ROWS
 from slr_core.cli import main as slr
-from slr_core.data import (
+from slr_core.datasets.cache import build_cache, cache_dir_for, load_or_build_cache, open_cache
+from slr_core.datasets.data import (
     UNKNOWN_LABEL,
     DatasetError,
     extract_dataset,
@@ -18,7 +19,6 @@ from slr_core.data import (
     participant_folds,
     split_indices,
 )
-from slr_core.landmarks import PIPELINE_ROWS
 
 from .conftest import POPSIGN, SIGN_MAP, SUBSET, needs_shared
 

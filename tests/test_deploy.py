@@ -7,7 +7,7 @@ from .conftest import REPO
 
 def test_dockerfile_runs_the_app_like_make_run():
     text = (REPO / "Dockerfile").read_text()
-    assert 'streamlit", "run", "Home.py"' in text and "pip install" in text and "-r requirements.txt" in text
+    assert 'streamlit", "run", "app.py"' in text and "pip install" in text and "-r requirements.txt" in text
     assert "TORCH_INDEX" in text  # a CPU build by default, a CUDA one by a build argument
 
 

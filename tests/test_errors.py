@@ -4,12 +4,12 @@ and lets a programming error show its traceback."""
 import pytest
 
 from slr_core import cli
-from slr_core.checkpoint import CheckpointError
-from slr_core.data import DatasetError
-from slr_core.errors import ConfigError, SLRError
-from slr_core.extract import VideoError
-from slr_core.keypoints import KeypointsError
-from slr_core.train import TrainingError
+from slr_core.base.errors import ConfigError, SLRError
+from slr_core.capture.extract import VideoError
+from slr_core.capture.keypoints import KeypointsError
+from slr_core.datasets.data import DatasetError
+from slr_core.models.checkpoint import CheckpointError
+from slr_core.training.config import TrainingError
 
 
 def test_every_user_error_shares_the_base():

@@ -5,18 +5,19 @@ import json
 import numpy as np
 import pytest
 
-from slr_core.checkpoint import describe, save_model
 from slr_core.cli import main as slr
-from slr_core.data import UNKNOWN_LABEL
-from slr_core.evaluate import (
+from slr_core.datasets.data import UNKNOWN_LABEL
+from slr_core.models.build import build_model
+from slr_core.models.checkpoint import describe, save_model
+from slr_core.models.config import PRESETS, ModelConfig
+from slr_core.recognition.predict import accept
+from slr_core.training.evaluate import (
     choose_threshold,
     classification_report,
     evaluate_arrays,
     open_set_figures,
     save_confusion_image,
 )
-from slr_core.model import PRESETS, ModelConfig, build_model
-from slr_core.predict import accept
 
 from .conftest import FULL_FIXTURE, SIGN_MAP, needs_shared
 
@@ -92,8 +93,8 @@ def test_slr_eval_refuses_a_mismatched_checkpoint(tmp_path, capsys):
 def test_evaluation_in_chunks_gives_the_same_figures(tmp_path, monkeypatch):
     """evaluate_dataset preprocesses a chunk of sequences at a time (the full Kaggle set's features
     do not fit in memory at once): chunks of 5 over the 12 real sequences give the same figures."""
-    from slr_core import evaluate
-    from slr_core.checkpoint import load_model
+    from slr_core.models.checkpoint import load_model
+    from slr_core.training import evaluate
 
     labels = list(json.loads(SIGN_MAP.read_text()))
     model = build_model(ModelConfig(**PRESETS["tiny"], num_classes=len(labels)))

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from slr_core import landmarks as L
-from slr_core.extract import Extractor, VideoError, extract_video
+from slr_core.capture import landmarks as L
+from slr_core.capture.extract import Extractor, VideoError, extract_video
 
 from .conftest import needs_shared, popsign_clip, read_rgb_frames, set_display_rotation, write_video
 
@@ -171,7 +171,7 @@ def test_a_clip_split_across_processes_joins_in_order(tmp_path, hello_keypoints)
     """Two processes, each with its own Holistic, read the two halves of a real clip (a clip twice
     the hello clip, so each half holds a whole sign): every frame once, in order, hands in both
     halves where one process finds them."""
-    from slr_core.extract import extract_split
+    from slr_core.capture.extract import extract_split
 
     frames, fps = read_rgb_frames(popsign_clip("hello"))
     clip = write_video(tmp_path / "twice.mp4", frames + frames, fps, "libx264")
@@ -191,7 +191,7 @@ def test_a_clip_split_across_processes_joins_in_order(tmp_path, hello_keypoints)
 def test_clips_read_at_once_share_the_cores(monkeypatch, extractor):
     """The app's sessions share one budget of keypoint processes: a long clip gets what is free,
     at least one; a clip read while others hold the cores is read by one process, not split."""
-    from slr_core import extract
+    from slr_core.capture import extract
 
     budget = extract.ProcessBudget(3)
     with budget.take(2) as a, budget.take(5) as b, budget.take(1) as c:
@@ -212,7 +212,7 @@ def test_only_long_clips_are_split(extractor):
 
 
 def test_a_damaged_clip_split_across_processes(tmp_path):
-    from slr_core.extract import extract_split
+    from slr_core.capture.extract import extract_split
 
     frames, fps = read_rgb_frames(popsign_clip("hello"))
     avi = write_video(tmp_path / "full.avi", frames * 2, fps, "mjpeg").read_bytes()

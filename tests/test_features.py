@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from slr_core import landmarks as L
-from slr_core.features import DEFAULT_LENGTH, LOW_HAND_Y, preprocess, preprocess_batch
-from slr_core.handshape import N_HAND_FEATURES
-from slr_core.keypoints import Keypoints
+from slr_core.capture import landmarks as L
+from slr_core.capture.keypoints import Keypoints
+from slr_core.features.handshape import N_HAND_FEATURES
+from slr_core.features.preprocess import DEFAULT_LENGTH, LOW_HAND_Y, preprocess, preprocess_batch
 
 from .conftest import SUBSET, needs_shared
 
@@ -15,7 +15,7 @@ from .conftest import SUBSET, needs_shared
 def subset_sequences():
     if not SUBSET.is_dir():
         pytest.skip("the shared data folder is absent")
-    from slr_core.data import load_dataset
+    from slr_core.datasets.data import load_dataset
 
     ds = load_dataset(SUBSET)
     return [ds.keypoints(i) for i in range(0, len(ds), 7)]

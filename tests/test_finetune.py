@@ -7,13 +7,15 @@ import numpy as np
 import pytest
 import torch
 
-from slr_core import settings
-from slr_core.app_state import vocabulary
-from slr_core.checkpoint import load_model
+from slr_core.app.state import vocabulary
+from slr_core.base import settings
 from slr_core.cli import main as slr
-from slr_core.data import load_dataset
-from slr_core.features import preprocess, stack
-from slr_core.finetune import (
+from slr_core.datasets.data import load_dataset
+from slr_core.features.preprocess import preprocess, stack
+from slr_core.models.checkpoint import load_model
+from slr_core.recognition.library import Library
+from slr_core.recognition.predict import predict_features
+from slr_core.training.finetune import (
     FinetuneError,
     _replay_classes,
     base_of,
@@ -24,8 +26,6 @@ from slr_core.finetune import (
     signs_listed,
     with_words,
 )
-from slr_core.library import Library
-from slr_core.predict import predict_features
 
 from .conftest import FULL_FIXTURE, REPLAY_SIGNS, SUBSET, needs_shared
 
@@ -171,9 +171,10 @@ def test_slr_signs_finetune(tmp_path, capsys, thankyous, replay_dataset):
 @pytest.mark.parametrize("preset,head", [("tiny", "linear"), ("tiny", "cosine"), ("conv", "cosine")])
 def test_new_words_grow_every_kind_of_model(tmp_path, preset, head):
     """The transformer (with its auxiliary heads) and the cosine output layers grow an output too."""
-    from slr_core.checkpoint import LoadedModel
-    from slr_core.model import PRESETS, ModelConfig, build_model
-    from slr_core.protocols import load_sequences
+    from slr_core.models.build import build_model
+    from slr_core.models.checkpoint import LoadedModel
+    from slr_core.models.config import PRESETS, ModelConfig
+    from slr_core.training.protocols import load_sequences
 
     labels = ["hello", "thankyou", "_unknown"]
     model = build_model(ModelConfig(**{**PRESETS[preset], "num_classes": len(labels), "head": head})).eval()

@@ -4,8 +4,8 @@ or side; different shapes give different numbers. On a real hand from a real cli
 import numpy as np
 import pytest
 
-from slr_core.handshape import N_HAND_FEATURES, hand_features
-from slr_core.landmarks import RIGHT_HAND
+from slr_core.capture.landmarks import RIGHT_HAND
+from slr_core.features.handshape import N_HAND_FEATURES, hand_features
 
 
 def rotation(yaw, pitch, roll):

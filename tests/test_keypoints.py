@@ -6,8 +6,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from slr_core import landmarks as L
-from slr_core.keypoints import Keypoints, KeypointsError, read_parquet, write_parquet
+from slr_core.capture import landmarks as L
+from slr_core.capture.keypoints import Keypoints, KeypointsError, read_parquet, write_parquet
 
 from .conftest import FULL_FIXTURE, SUBSET, needs_shared
 

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from slr_core import landmarks as L
+from slr_core.capture import landmarks as L
 
 
 def test_kaggle_layout_sizes_and_order():

@@ -7,13 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from slr_core.checkpoint import load_model
+from slr_core.app.live import LiveSession
+from slr_core.base.settings import letters_model
+from slr_core.capture.landmarks import LEFT_HAND, N_ROWS, RIGHT_HAND
 from slr_core.cli import main as slr
-from slr_core.landmarks import LEFT_HAND, N_ROWS, RIGHT_HAND
-from slr_core.letters import HandFinder, LetterError, LetterModel, letter_features, read_image
-from slr_core.live import LiveSession
-from slr_core.predict import Classifier
-from slr_core.settings import letters_model
+from slr_core.models.checkpoint import load_model
+from slr_core.recognition.letters import HandFinder, LetterError, LetterModel, letter_features, read_image
+from slr_core.recognition.predict import Classifier
 
 from .conftest import DATA, REPO, needs_shared
 

@@ -8,12 +8,13 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
+from slr_core.capture.landmarks import SHOULDER_ROWS
 from slr_core.cli import main as slr
-from slr_core.data import load_dataset
-from slr_core.landmarks import SHOULDER_ROWS
-from slr_core.library import FILE, Library, LibraryError
-from slr_core.matcher import ENROL_COPIES, MIN_SIMILARITY, PersonalClassifier
-from slr_core.model import PRESETS, ModelConfig, build_model
+from slr_core.datasets.data import load_dataset
+from slr_core.models.build import build_model
+from slr_core.models.config import PRESETS, ModelConfig
+from slr_core.recognition.library import FILE, Library, LibraryError
+from slr_core.recognition.matcher import ENROL_COPIES, MIN_SIMILARITY, PersonalClassifier
 
 from .conftest import SUBSET, needs_shared
 
@@ -102,7 +103,7 @@ def test_bad_files_get_clear_messages(tmp_path, signer):
 
 def tiny_model(seed: int):
     torch.manual_seed(seed)
-    from slr_core.checkpoint import LoadedModel
+    from slr_core.models.checkpoint import LoadedModel
 
     labels = list(load_dataset(SUBSET).sign_map)
     model = build_model(ModelConfig(**{**PRESETS["conv"], "dim": 64, "num_classes": len(labels)})).eval()
@@ -137,8 +138,8 @@ def test_a_library_setting_that_names_a_file_is_refused(tmp_path, capsys, monkey
 
 @needs_shared
 def test_adding_from_a_recording_without_hands_says_so(tmp_path, capsys):
-    from slr_core.keypoints import read_parquet, write_parquet
-    from slr_core.landmarks import LEFT_HAND, RIGHT_HAND
+    from slr_core.capture.keypoints import read_parquet, write_parquet
+    from slr_core.capture.landmarks import LEFT_HAND, RIGHT_HAND
 
     from .conftest import FULL_FIXTURE
 

@@ -6,9 +6,9 @@ import threading
 import numpy as np
 import pytest
 
-from slr_core.checkpoint import load_model
-from slr_core.live import LiveSession
-from slr_core.predict import Classifier
+from slr_core.app.live import LiveSession
+from slr_core.models.checkpoint import load_model
+from slr_core.recognition.predict import Classifier
 
 from .conftest import REPO, needs_shared, popsign_clip, read_rgb_frames
 
@@ -98,7 +98,7 @@ def test_a_sign_is_read_from_10_frames_a_second_as_from_30(classifier, stream):
 
 
 def test_sessions_share_the_servers_mediapipe_budget_and_each_recognises(classifier, stream, monkeypatch):
-    import slr_core.live as live
+    import slr_core.app.live as live
 
     monkeypatch.setattr(live, "ACTIVE_S", 600.0)  # "active" = processed a frame within 10 minutes
     frames, times = stream

@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from slr_core.handshape import N_HAND_FEATURES
-from slr_core.model import PRESETS, ModelConfig, build_model, count_parameters
+from slr_core.features.handshape import N_HAND_FEATURES
+from slr_core.models.build import build_model, count_parameters
+from slr_core.models.config import PRESETS, ModelConfig
 
 
 def tiny(**kw) -> ModelConfig:

@@ -4,11 +4,11 @@ ranks, the no-training floor, the clip path against the classifier, the recordin
 import numpy as np
 import pytest
 
-from slr_core.checkpoint import load_model
-from slr_core.data import UNKNOWN_LABEL
-from slr_core.landmarks import PIPELINE_GROUPS, PIPELINE_ROWS
-from slr_core.predict import Classifier
-from slr_core.protocols import (
+from slr_core.capture.landmarks import PIPELINE_GROUPS, PIPELINE_ROWS
+from slr_core.datasets.data import UNKNOWN_LABEL
+from slr_core.models.checkpoint import load_model
+from slr_core.recognition.predict import Classifier
+from slr_core.training.protocols import (
     Sequence,
     clip_path,
     fused_scores,

@@ -10,16 +10,17 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from slr_core.app_state import MAX_URL_KEYWORDS, decode_keywords
-from slr_core.cache import build_cache, cache_dir_for, load_or_build_cache
-from slr_core.checkpoint import CheckpointError, describe, load_model, save_model
+from slr_core.app.state import MAX_URL_KEYWORDS, decode_keywords
+from slr_core.capture.extract import VideoError, extract_video
+from slr_core.capture.keypoints import Keypoints, write_parquet
+from slr_core.capture.landmarks import N_ROWS
 from slr_core.cli import main as slr
-from slr_core.data import DatasetError, load_dataset
-from slr_core.extract import VideoError, extract_video
-from slr_core.keypoints import Keypoints, write_parquet
-from slr_core.landmarks import N_ROWS
-from slr_core.model import PRESETS, ModelConfig, build_model
-from slr_core.runs import METRICS, drop_metrics_after
+from slr_core.datasets.cache import build_cache, cache_dir_for, load_or_build_cache
+from slr_core.datasets.data import DatasetError, load_dataset
+from slr_core.models.build import build_model
+from slr_core.models.checkpoint import CheckpointError, describe, load_model, save_model
+from slr_core.models.config import PRESETS, ModelConfig
+from slr_core.training.runs import METRICS, drop_metrics_after
 
 from .conftest import FULL_FIXTURE, SIGN_MAP, needs_shared, popsign_clip, read_rgb_frames
 
@@ -204,7 +205,7 @@ def test_url_keywords_are_capped():
 
 
 def test_training_state_header_is_read_without_the_tensors(tmp_path):
-    from slr_core.checkpoint import read_resume_step, save_training_state
+    from slr_core.models.checkpoint import read_resume_step, save_training_state
 
     model = build_model(ModelConfig(**{**PRESETS["tiny"], "num_classes": 3}))
     opt = torch.optim.AdamW(model.parameters())

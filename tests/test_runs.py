@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from slr_core.runs import (
+from slr_core.training.runs import (
     ACTIVE,
     METRICS,
     RESUMABLE,

@@ -6,14 +6,14 @@ import shutil
 import pytest
 import torch
 
+from slr_core.base.text import clean_word
 from slr_core.cli import main as slr
-from slr_core.sentence import (
+from slr_core.language.sentence import (
     MAX_KEYWORDS,
     PROMPT,
     RuleComposer,
     T5Composer,
     clean_keywords,
-    clean_word,
     find_t5,
     load_composer,
 )

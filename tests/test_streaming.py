@@ -5,16 +5,16 @@ import json
 import numpy as np
 import pytest
 
-from slr_core.cache import load_or_build_cache
-from slr_core.checkpoint import load_model
+from slr_core.capture.extract import extract_video
+from slr_core.capture.keypoints import write_parquet
 from slr_core.cli import main as slr
-from slr_core.data import load_dataset
-from slr_core.extract import extract_video
-from slr_core.features import preprocess
-from slr_core.keypoints import write_parquet
-from slr_core.predict import Classifier
-from slr_core.streaming import Recognizer, StreamConfig, recognize
-from slr_core.trainset import SequenceSet, Split
+from slr_core.datasets.cache import load_or_build_cache
+from slr_core.datasets.data import load_dataset
+from slr_core.features.preprocess import preprocess
+from slr_core.models.checkpoint import load_model
+from slr_core.recognition.predict import Classifier
+from slr_core.recognition.streaming import Recognizer, StreamConfig, recognize
+from slr_core.training.trainset import SequenceSet, Split
 
 from .conftest import REPO, SIGN_MAP, needs_shared, popsign_clip, read_rgb_frames, write_video
 
@@ -57,7 +57,7 @@ def test_slr_predict_lists_joined_signs_in_order(joined, capsys):
 def test_slr_predict_splits_a_long_clip_across_processes(joined, capsys, monkeypatch):
     """The clip path with the clip cut in two, each half read by its own process and MediaPipe
     (clips of a minute or more; the limit is lowered here so a 6 s clip is split): the same signs."""
-    from slr_core import extract
+    from slr_core.capture import extract
 
     monkeypatch.setattr(extract, "SPLIT_MIN_S", 1.0)
     split, calls = extract.extract_split, []
@@ -159,7 +159,7 @@ def test_bad_config():
 
 
 def test_whole_clip_stretches():
-    from slr_core.streaming import clip_stretches
+    from slr_core.recognition.streaming import clip_stretches
 
     cfg = StreamConfig()  # gap 0.2 s, at least 0.15 s and 4 hand frames, merge within 0.6 s
     t = np.arange(120) / 30

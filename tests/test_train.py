@@ -14,12 +14,14 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from slr_core.checkpoint import load_model
+from slr_core.base.errors import ConfigError
 from slr_core.cli import main as slr
-from slr_core.data import DatasetError
-from slr_core.errors import ConfigError
-from slr_core.train import TrainConfig, TrainingError, load_config, supcon_loss, train
-from slr_core.trainset import EpochSampler
+from slr_core.datasets.data import DatasetError
+from slr_core.models.checkpoint import load_model
+from slr_core.training.config import TrainConfig, TrainingError, load_config
+from slr_core.training.loop import train
+from slr_core.training.optim import supcon_loss
+from slr_core.training.trainset import EpochSampler
 
 from .conftest import REPO, SIGN_MAP, SUBSET, needs_shared, wait_for_state
 
@@ -119,7 +121,7 @@ def test_nan_loss_stops_without_touching_the_checkpoint(small_dataset, tmp_path,
     out = tmp_path / "run"
     train(config(small_dataset, out, epochs=1), progress=False)
     before = (out / "resume.safetensors").read_bytes(), (out / "model" / "model.safetensors").read_bytes()
-    import slr_core.train as training
+    import slr_core.training.optim as training
 
     real = training.focal_loss
     calls = {"n": 0}
@@ -188,7 +190,7 @@ def test_ddp_with_two_real_processes(small_dataset, tmp_path):
 
 
 def test_learning_rate_schedules():
-    from slr_core.train import get_lr
+    from slr_core.training.optim import get_lr
 
     cfg = TrainConfig(epochs=9, cycle_epochs=3, warmup_steps=5, lr=1e-3, min_lr=1e-5)
     lrs = [get_lr(s, cfg, 10) for s in range(90)]
@@ -205,7 +207,7 @@ def test_learning_rate_schedules():
 def test_page_run_with_two_processes_stops_and_resumes(small_dataset, tmp_path, monkeypatch):
     """The training page's path under torchrun: Stop reaches every rank through rank 0, the run resumes
     with as many processes as it started with, and the epochs continue where they stopped."""
-    from slr_core import jobs
+    from slr_core.training import jobs
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     monkeypatch.setenv("SLR_CACHE_DIR", str(tmp_path / "cache"))

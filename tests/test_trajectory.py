@@ -4,9 +4,9 @@ hand, tolerant of speed, and telling real signs apart for the person who signed 
 import numpy as np
 import pytest
 
-from slr_core.data import load_dataset
-from slr_core.landmarks import PIPELINE_MIRROR, PIPELINE_SHOULDERS, to_pipeline_rows
-from slr_core.trajectory import POINTS, distances, path
+from slr_core.capture.landmarks import PIPELINE_MIRROR, PIPELINE_SHOULDERS, to_pipeline_rows
+from slr_core.datasets.data import load_dataset
+from slr_core.features.trajectory import POINTS, distances, path
 
 from .conftest import SUBSET, needs_shared
 

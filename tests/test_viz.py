@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from slr_core import landmarks as L
-from slr_core.keypoints import Keypoints
-from slr_core.viz import animation_gif, draw_skeleton, render_frames
+from slr_core.app.viz import animation_gif, draw_skeleton, render_frames
+from slr_core.capture import landmarks as L
+from slr_core.capture.keypoints import Keypoints
 
 
 def _sequence(t=5):

@@ -1,0 +1,92 @@
+"""The home page: what the app does, links to every page, the active model and what a new signer
+can expect from it, the machine and the sentence composer. app.py runs it by default."""
+
+import platform
+
+import streamlit as st
+
+from slr_core.app import ui
+
+ui.page_setup("Home")
+st.title("Sign-language recognition")
+st.write(
+    "Sign in front of your webcam or upload a clip: MediaPipe finds your hands, face and arms, a "
+    "model recognises the signs (250 signs of the Kaggle ASL vocabulary, plus the words you teach it "
+    "yourself), fingerspelled names are read letter by letter, the signs pile up as keywords, and one "
+    "click turns them into an English sentence."
+)
+LINKS = (("Live camera", "Live camera"), ("Upload clip", "Upload a clip"), ("Translate", "Translate keywords"),
+         ("My signs", "Teach your own signs"), ("Dataset explorer", "Dataset explorer"), ("Train", "Train a model"))  # fmt: skip
+for row in (LINKS[:3], LINKS[3:]):
+    for col, (title, label) in zip(st.columns(3), row):
+        col.page_link(ui.PAGE[title].path, label=label, icon=ui.PAGE[title].icon)
+
+st.subheader("Active model")
+loaded = ui.active_model()
+if loaded is not None:
+    m = loaded.meta.get("metrics", {})
+    signs = [x for x in loaded.labels if not x.startswith("_")]
+    open_set = m.get("open_set", {})
+    st.markdown(
+        f"**{loaded.name}**: {len(signs)} signs"
+        + (", rejects words outside its vocabulary" if len(signs) < len(loaded.labels) else "")
+        + f"; rejection threshold {loaded.threshold:.2f}."
+    )
+    for note in loaded.notes:
+        st.warning(note)
+    tuned = loaded.meta.get("training", {})
+    if tuned.get("finetuned_from"):
+        words = ", ".join(f"{w} ({n})" for w, n in tuned.get("personal_words", {}).items())
+        st.caption(f"Fine-tuned from {tuned['finetuned_from']} to your examples: {words} "
+                   f"({tuned.get('finetune_steps')} steps, {tuned.get('finetune_seconds')} s): it is adapted to you. "
+                   "What other new signers can expect is measured for the model it came from (pick that one "
+                   "in the sidebar to see it).")  # fmt: skip
+    new = m.get("new_signers", {})
+    if new:
+        st.markdown("**What a new signer can expect** (people the model never saw):")
+        c = st.columns(3)
+        c[0].metric("one-clip signs: top-1 / top-5", f"{new['one_clip_top1']:.0%} / {new['one_clip_top5']:.0%}",
+                    help=new.get("one_clip_how", ""))  # fmt: skip
+        c[1].metric("many-signer signs: top-1", f"{new['many_signers_top1']:.0%}",
+                    help=new.get("many_signers_how", ""))  # fmt: skip
+        c[2].metric("unknown words rejected", f"{new['oov_rejected']:.0%}",
+                    help=new.get("oov_how", ""))  # fmt: skip
+        st.caption("With 3 of your own examples of a sign, about 2 of your next 3 repetitions are recognised, "
+                   "about 9 in 10 once the model is fine-tuned to them (measured on 14 signers): teach them "
+                   "on the My signs page.")  # fmt: skip
+    if m:
+        with st.expander("Validation figures (2 held-out signers, hello and thankyou only)"):
+            c = st.columns(3)
+            if open_set.get("n_in_vocab"):
+                c[0].metric("top-1, in-vocabulary", f"{open_set['in_vocab_top1']:.1%}",
+                            help=f"{open_set['n_in_vocab']} in-vocabulary validation clips")  # fmt: skip
+            c[1].metric("top-5, validation", f"{m.get('top5', float('nan')):.1%}")
+            if open_set.get("n_oov"):
+                c[2].metric("unknown words rejected", f"{open_set['oov_rejected']:.1%}",
+                            help=f"{open_set['n_oov']} clips of words outside the vocabulary")  # fmt: skip
+    card = loaded.path / "README.md"
+    if card.is_file():
+        with st.expander("Model card"):
+            text = card.read_text()
+            st.markdown(
+                text.split("\n", 1)[1] if text.startswith("# ") else text
+            )  # its own heading is the expander's
+
+st.subheader("This machine")
+composer, why = ui.composer()
+rows = {"device": ui.device_name(), "sentence composer": composer.name}
+if why:
+    rows["why that composer"] = why
+try:
+    import mediapipe
+    import torch
+
+    rows.update({"Python": platform.python_version(), "torch": torch.__version__,
+                 "mediapipe": mediapipe.__version__, "streamlit": st.__version__})  # fmt: skip
+except ImportError as exc:
+    st.error(f"A dependency is missing ({exc}); run `make run` to set up the environment.")
+st.table({"": list(rows), "value": list(rows.values())})
+
+st.subheader("Keywords so far")
+words = ui.keywords()
+st.write(" · ".join(words) if words else "None yet: recognise a sign on the camera or upload pages.")

@@ -1,0 +1,216 @@
+"""What the app knows about its surroundings: the models and datasets it may use, the folders it may
+read, and the keyword list. No Streamlit here; the pages call these. Settings (folders, the default
+model, ...) are read through ``settings``.
+
+The app reads and writes only inside its folders: paths typed by a user are checked against them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..base import settings
+from ..base.errors import ConfigError
+from ..base.text import clean_word
+
+
+def inside(path: str | Path, roots: list[Path]) -> Path:
+    """`path` resolved, if it lies inside one of `roots`; otherwise ConfigError."""
+    p = Path(path).expanduser().resolve()
+    for root in roots:
+        if p == root or root in p.parents:
+            return p
+    raise ConfigError(f"{path} is outside the allowed folders ({', '.join(str(r) for r in roots)})")
+
+
+# --- models ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    path: Path
+    origin: str  # bundled | trained
+    description: dict
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.summary})"
+
+    @property
+    def summary(self) -> str:
+        """What the model is: where it comes from, its signs, what it was trained on."""
+        d = self.description
+        training = d.get("training", {})
+        data = ", ".join(training.get("data", [])) or "unknown data"
+        return (f"{self.origin}; {coverage(d)}; trained on {data} "
+                f"({training.get('train_sequences', '?')} sequences)")  # fmt: skip
+
+
+def coverage(description: dict) -> str:
+    """How many of a model's signs it has training data for ("250 signs", or "250 signs, only 2 with
+    training data" for a model trained on a subset: the others it can never answer right)."""
+    signs = [x for x in description.get("labels", []) if not x.startswith("_")]
+    signers = description.get("training", {}).get("signers_per_sign")
+    if not signers:
+        return f"{len(signs)} signs"
+    with_data = sum(1 for s in signs if signers.get(s, 0) > 0)
+    if with_data == len(signs):
+        return f"{len(signs)} signs"
+    return f"{len(signs)} signs, only {with_data} with training data"
+
+
+def list_models() -> list[ModelEntry]:
+    """Bundled models, then models trained in runs/, newest first; unreadable ones are skipped."""
+    from ..models.checkpoint import WEIGHTS, CheckpointError, read_description
+    from ..training.runs import MODEL_DIR
+
+    found = []
+    for origin, root, pattern in (("bundled", settings.models_dir(), f"*/{WEIGHTS}"),
+                                  ("trained", settings.runs_dir(), f"*/{MODEL_DIR}/{WEIGHTS}")):  # fmt: skip
+        if not root.is_dir():
+            continue
+        files = sorted(root.glob(pattern), key=lambda p: p.stat().st_mtime, reverse=origin == "trained")
+        for weights in files:
+            try:
+                desc = read_description(weights)
+            except CheckpointError:
+                continue
+            name = weights.parent.name if origin == "bundled" else weights.parent.parent.name
+            found.append(ModelEntry(name, weights.parent, origin, desc))
+    return found
+
+
+# --- datasets --------------------------------------------------------------------------------------
+
+
+def list_datasets() -> list[Path]:
+    """Kaggle-layout dataset folders (with train.csv) in the data roots, two levels deep."""
+    found = []
+    for root in settings.data_dirs():
+        if not root.is_dir():
+            continue
+        for csv in sorted([*root.glob("train.csv"), *root.glob("*/train.csv"), *root.glob("*/*/train.csv")]):
+            found.append(csv.parent.resolve())
+    return list(dict.fromkeys(found))
+
+
+def _data_rows(csv: Path) -> int:
+    """Non-blank rows of a CSV file below its header (0 when unreadable)."""
+    try:
+        with open(csv, "rb") as f:
+            return max(sum(1 for line in f if line.strip()) - 1, 0)
+    except OSError:
+        return 0
+
+
+def sequence_count(folder: Path) -> int:
+    """Sequences a dataset lists (the rows of its train.csv)."""
+    return _data_rows(folder / "train.csv")
+
+
+def datasets_by_size() -> dict[Path, int]:
+    """The datasets of list_datasets() with their sequence counts, the largest first."""
+    counts = {d: sequence_count(d) for d in list_datasets()}
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def extracted_from(folder: Path) -> Path | None:
+    """The labels.csv a dataset made by `slr extract` came from (None for other datasets)."""
+    try:
+        return Path(json.loads((folder / "extract_report.json").read_text())["labels"]).resolve()
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def clip_folders() -> list[Path]:
+    """Folders of labelled clips (a labels.csv, no train.csv) in the data roots, two levels deep,
+    that no dataset in the roots was extracted from yet."""
+    done = {extracted_from(d) for d in list_datasets()}
+    found = []
+    for root in settings.data_dirs():
+        if not root.is_dir():
+            continue
+        for csv in sorted([*root.glob("*/labels.csv"), *root.glob("*/*/labels.csv")]):
+            if not (csv.parent / "train.csv").exists() and csv.resolve() not in done:
+                found.append(csv.parent.resolve())
+    return list(dict.fromkeys(found))
+
+
+def sequence_count_of_labels(folder: Path) -> int:
+    """Clips a labels.csv lists."""
+    return _data_rows(folder / "labels.csv")
+
+
+def dataset_name(folder: Path) -> str:
+    """A dataset's folder as a person reads it: its path inside its data root."""
+    for root in settings.data_dirs():
+        try:
+            return str(Path(folder).resolve().relative_to(root))
+        except ValueError:
+            continue
+    return Path(folder).name
+
+
+# --- keywords --------------------------------------------------------------------------------------
+
+
+def add_keywords(keywords: list[str], words: list[str]) -> list[str]:
+    return keywords + [w for w in (clean_word(x) for x in words) if w]
+
+
+def move_keyword(keywords: list[str], index: int, step: int) -> list[str]:
+    j = index + step
+    if not (0 <= index < len(keywords) and 0 <= j < len(keywords)):
+        return list(keywords)
+    out = list(keywords)
+    out[index], out[j] = out[j], out[index]
+    return out
+
+
+def remove_keyword(keywords: list[str], index: int) -> list[str]:
+    return [w for i, w in enumerate(keywords) if i != index]
+
+
+def encode_keywords(keywords: list[str]) -> str:
+    """For the page URL, so that a reload keeps them."""
+    return ",".join(keywords)
+
+
+MAX_URL_KEYWORDS = 200  # a URL is not a place for more; longer ones are cut, not trusted
+
+
+def decode_keywords(raw: str | None) -> list[str]:
+    words = (raw or "")[: MAX_URL_KEYWORDS * 42].split(",")[:MAX_URL_KEYWORDS]
+    return [w for w in (clean_word(x) for x in words) if w]
+
+
+def vocabulary(description: dict, personal_words: list[str] | None = None) -> list[dict]:
+    """The signs a model knows and how: from many signers, from one clip, or the person's own."""
+    training = description.get("training", {})
+    signers = training.get("signers_per_sign", {})
+    tuned, new = training.get("personal_words", {}), training.get("new_words", [])  # a fine-tuned model
+    rows = []
+    for sign in description.get("labels", []):
+        if sign.startswith("_"):
+            continue
+        n = signers.get(sign)
+        how = (
+            "not trained"
+            if n == 0
+            else "unknown"
+            if n is None
+            else "one signer"
+            if n == 1
+            else f"{n} signers"
+        )
+        if sign in new:
+            how = "your own examples (fine-tuned)"
+        elif sign in tuned:
+            how += " + your own examples (fine-tuned)"
+        rows.append({"sign": sign, "learned from": how})
+    for word in personal_words or []:
+        rows.append({"sign": word, "learned from": "your own examples (personal)"})
+    return rows

@@ -1,0 +1,148 @@
+"""`slr predict` (the signs in a clip), `slr spell` and `slr train-letters` (fingerspelling)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..base import settings
+from .args import at_least_one, non_negative, print_notes, probability, with_library
+
+
+def _cmd_predict(args) -> int:
+    import json
+
+    from ..models.checkpoint import load_model
+    from ..recognition.predict import Classifier
+    from ..recognition.streaming import StreamConfig, recognize_clip
+
+    loaded = load_model(args.model or settings.default_model(), args.device)
+    print_notes(loaded)
+    bar = None
+    if not args.quiet and not args.json:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="keypoints", unit="frame", leave=False)
+
+    def progress(done, total):
+        if bar is not None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    config = StreamConfig(mode=args.mode, threshold=args.threshold)
+    classifier = with_library(loaded, args) if args.library else Classifier(loaded, device=args.device)
+    fps = settings.clip_fps() if args.fps is None else (args.fps or None)
+    processes = settings.clip_processes() if args.processes is None else args.processes
+    result = recognize_clip(args.clip, classifier, config, progress, max_fps=fps, processes=processes)
+    if bar is not None:
+        bar.close()
+    kp, events = result.keypoints, result.events
+    if kp.meta.get("warning"):  # a file that decoded only in part
+        print(f"warning: {args.clip}: {kp.meta['warning']}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"clip": str(args.clip), "model": loaded.name, "frames": len(kp),
+                          "hand_frames": result.hand_frames, "duration": kp.duration,
+                          "events": [e.to_dict() for e in events]}, indent=1))  # fmt: skip
+        return 0
+    for e in events:
+        print(e.line())
+    if not events:
+        print(f"no sign recognised in {args.clip} ({result.why_nothing()})")
+    return 0
+
+
+def _add_predict(sub) -> None:
+    p = sub.add_parser("predict", help="the signs in a video clip, with time spans and confidence")
+    p.add_argument("clip", help="mp4 / webm / mov / avi")
+    p.add_argument("--model", help="model folder (default: $SLR_DEFAULT_MODEL, else the bundled model)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    p.add_argument("--mode", default="activity", choices=("activity", "window"), help="segmentation")
+    p.add_argument("--threshold", type=probability, help="rejection threshold (default: the model's own)")
+    p.add_argument("--library", help="also recognise the personal signs of this library folder")
+    p.add_argument("--fps", type=non_negative, help="keypoints at most this many frames per second (0: every frame; "
+                   "default $SLR_CLIP_FPS, else 15)")  # fmt: skip
+    p.add_argument("--processes", type=at_least_one, help="processes sharing a clip of a minute or more (default "
+                   "$SLR_CLIP_PROCESSES, else the cores, at most 4)")  # fmt: skip
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_predict)
+
+
+def _cmd_spell(args) -> int:
+    """Letters of still images of a hand, words spelled in clips."""
+    import json
+
+    from ..capture.extract import VIDEO_SUFFIXES, Extractor, extract_video
+    from ..recognition.letters import HandFinder, LetterModel, read_image
+    from ..recognition.spelling import spell_sequence
+
+    model = LetterModel.load(args.model or settings.letters_model())
+    results: list[dict] = []
+    with HandFinder() as finder, Extractor() as extractor:
+        for path in map(Path, args.files):
+            if path.suffix.lower() in VIDEO_SUFFIXES:
+                kp = extract_video(path, extractor)
+                aspect = kp.meta.get("height", 1) / kp.meta.get("width", 1)
+                words = spell_sequence(model, kp.data, kp.times, aspect)
+                results.append({"file": str(path), "kind": "clip", "words": [w.to_dict() for w in words]})
+                if not args.json:
+                    print(f"{path}: " + (" ".join(w.text for w in words) or "(no spelled word)"))
+                continue
+            found = finder.find(read_image(path))
+            if found is None:
+                results.append({"file": str(path), "kind": "image", "letter": None})
+                if not args.json:
+                    print(f"{path}: no hand found")
+                continue
+            g = model.predict(found.points, found.left)
+            results.append({"file": str(path), "kind": "image", "letter": g.letter, "probability": g.probability,
+                            "top3": g.top3})  # fmt: skip
+            if not args.json:
+                print(f"{path}: {g.letter} ({g.probability:.0%}; then " + ", ".join(f"{c} {p:.0%}" for c, p in
+                      g.top3[1:]) + ")")  # fmt: skip
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 0
+
+
+def _cmd_train_letters(args) -> int:
+    import numpy as np
+
+    from ..recognition.letters import find_hands, fit, leave_one_person_out
+
+    data = find_hands(args.data, progress=not args.quiet)
+    print(f"hands found in {len(data.label)} images ({len(data.missed)} without a hand found)")
+    meta: dict = {"data": Path(args.data).parent.name}
+    if args.evaluate:
+        report = leave_one_person_out(data, args.epochs, args.seed)
+        print(f"leave one person out: {report['accuracy']:.3f} ("
+              + ", ".join(f"{p} {r['accuracy']:.3f}" for p, r in report["per_person"].items()) + ")")  # fmt: skip
+        meta["leave_one_person_out"] = report
+    labels = sorted(set(data.label.tolist()))
+    model = fit(data, np.arange(len(data.label)), labels, args.epochs, args.seed)
+    model.meta.update(meta)
+    print(f"letter model ({len(labels)} letters and digits) written to {model.save(args.out)}")
+    return 0
+
+
+def _add_spell(sub) -> None:
+    p = sub.add_parser("spell", help="fingerspelling: the letter of each hand image, the word of each clip")
+    p.add_argument("files", nargs="+", metavar="FILE", help="still images of a hand, or clips")
+    p.add_argument("--model", help="letter model folder (default: the bundled one)")
+    p.add_argument("--json", action="store_true", help="letters, times and confidence as JSON")
+    p.set_defaults(func=_cmd_spell)
+    p = sub.add_parser("train-letters", help="train the fingerspelling letter model")
+    p.add_argument("--data", default=str(settings.REPO.parent / "shared" / "data" / "asl-letters-massey" / "labels.csv"),
+                   help="labels.csv with path,label,signer (images of one hand)")  # fmt: skip
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--evaluate", action="store_true", help="leave-one-person-out figures first")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_train_letters)
+
+
+def add(sub) -> None:
+    """Register this module's commands."""
+    _add_predict(sub)
+    _add_spell(sub)

@@ -1,0 +1,345 @@
+"""Kaggle-layout datasets: loading, participant-disjoint splits, and `slr extract`.
+
+A dataset folder holds ``train.csv`` (path, participant_id, sequence_id, sign), one parquet per
+sequence (paths relative to the folder) and ``sign_to_prediction_index_map.json``. The map may also
+sit in a parent folder. Clips of words outside the vocabulary carry the sign ``_unknown``: they are
+kept as negatives for training and for measuring rejection.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..base.errors import SLRError
+from ..capture.keypoints import Keypoints, KeypointsError, read_parquet, write_parquet
+
+SIGN_MAP_NAME = "sign_to_prediction_index_map.json"
+UNKNOWN_LABEL = "_unknown"
+TRAIN_COLUMNS = ("path", "participant_id", "sequence_id", "sign")
+
+
+def unknown_index(labels: list[str]) -> int | None:
+    """The index of the `_unknown` class (words outside the vocabulary), None when there is none."""
+    return labels.index(UNKNOWN_LABEL) if UNKNOWN_LABEL in labels else None
+
+
+class DatasetError(SLRError, ValueError):
+    """A dataset folder or labels file that cannot be used; the message says what is wrong."""
+
+
+def find_sign_map(start: str | Path, levels: int = 2) -> Path | None:
+    """The nearest sign_to_prediction_index_map.json in `start` or up to `levels` parents."""
+    folder = Path(start).resolve()
+    for _ in range(levels + 1):
+        candidate = folder / SIGN_MAP_NAME
+        if candidate.is_file():
+            return candidate
+        folder = folder.parent
+    return None
+
+
+def load_sign_map(path: str | Path) -> dict[str, int]:
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such sign map") from None
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path}: not a readable JSON sign map ({exc})") from None
+    if not isinstance(raw, dict) or not raw:
+        raise DatasetError(f"{path}: a sign map must be a non-empty JSON object {{sign: index}}")
+    if sorted(raw.values()) != list(range(len(raw))):
+        raise DatasetError(f"{path}: sign indices must be 0..{len(raw) - 1}, each once")
+    return {str(k): int(v) for k, v in sorted(raw.items(), key=lambda kv: kv[1])}
+
+
+def default_sign_map(where: Path) -> dict[str, int]:
+    """The default model's 250 signs, for labelled clips without a sign map of their own (said)."""
+    from ..base.settings import default_model
+    from ..models.checkpoint import CheckpointError, read_description
+
+    try:
+        labels = [x for x in read_description(default_model())["labels"] if x != UNKNOWN_LABEL]
+    except (CheckpointError, KeyError) as exc:
+        raise DatasetError(f"{where}: no {SIGN_MAP_NAME} nearby and the default model's signs cannot be read ({exc}); "
+                           "pass --sign-map") from None  # fmt: skip
+    print(f"note: no {SIGN_MAP_NAME} near {where}; using the {len(labels)} signs of the default model")
+    return {name: i for i, name in enumerate(labels)}
+
+
+def _check_signs(signs: pd.Series, sign_map: dict[str, int], where: Path) -> None:
+    unknown = sorted(set(signs) - set(sign_map) - {UNKNOWN_LABEL})
+    if unknown:
+        shown = ", ".join(repr(s) for s in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        raise DatasetError(
+            f"{where}: {len(unknown)} sign(s) not in the sign map: {shown} "
+            f"(use a sign map that has them, or label words outside the vocabulary with an empty sign)"
+        )
+
+
+@dataclass
+class Dataset:
+    """A Kaggle-layout dataset: a table of sequences, their files and the sign map."""
+
+    root: Path
+    table: pd.DataFrame
+    sign_map: dict[str, int]
+    sign_map_path: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    @property
+    def labels(self) -> list[str]:
+        """Class names in index order: the sign map, then _unknown if the data has negatives."""
+        names = list(self.sign_map)
+        if (self.table["sign"] == UNKNOWN_LABEL).any():
+            names.append(UNKNOWN_LABEL)
+        return names
+
+    def targets(self, labels: list[str] | None = None) -> np.ndarray:
+        index = {name: i for i, name in enumerate(labels or self.labels)}
+        missing = sorted(set(self.table["sign"]) - set(index))
+        if missing:
+            raise DatasetError(f"{self.root}: signs {missing[:10]} are not among the model's classes")
+        return self.table["sign"].map(index).to_numpy(np.int64)
+
+    def path(self, i: int) -> Path:
+        return self.root / self.table["path"].iat[i]
+
+    def keypoints(self, i: int) -> Keypoints:
+        return read_parquet(self.path(i))
+
+    def participants(self) -> np.ndarray:
+        return self.table["participant_id"].to_numpy()
+
+
+def load_dataset(
+    root: str | Path, sign_map: str | Path | None = None, fallback_labels: list[str] | None = None
+) -> Dataset:
+    """Open a Kaggle-layout dataset folder, checking train.csv and the sign map (with no map in the
+    folder or its parents: `fallback_labels`, a model's own signs, when given)."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such dataset folder")
+    csv = root / "train.csv"
+    if not csv.is_file():
+        raise DatasetError(
+            f"{root}: no train.csv here; a dataset folder needs train.csv "
+            f"({', '.join(TRAIN_COLUMNS)}) and the parquet files it lists"
+        )
+    try:
+        table = pd.read_csv(csv, dtype={"path": str, "sign": str})
+    except Exception as exc:
+        raise DatasetError(f"{csv}: not a readable CSV ({exc})") from None
+    missing = [c for c in TRAIN_COLUMNS if c not in table.columns]
+    if missing:
+        raise DatasetError(f"{csv}: missing column(s) {', '.join(missing)}")
+    table = table.dropna(subset=["path"]).reset_index(drop=True)
+    table["sign"] = table["sign"].fillna(UNKNOWN_LABEL)
+    map_path = Path(sign_map) if sign_map else find_sign_map(root)
+    if map_path is None and fallback_labels:
+        signs = {name: i for i, name in enumerate(x for x in fallback_labels if x != UNKNOWN_LABEL)}
+        print(f"note: no {SIGN_MAP_NAME} in {root} or its parents; using the model's {len(signs)} signs")
+    elif map_path is None:
+        raise DatasetError(f"{root}: no {SIGN_MAP_NAME} in the folder or its parents; pass one explicitly")
+    else:
+        signs = load_sign_map(map_path)
+    _check_signs(table["sign"], signs, csv)
+    return Dataset(root, table, signs, map_path)
+
+
+# --- participant-disjoint splits ------------------------------------------------------------------
+
+
+def participant_folds(participants: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """Assign every sample a fold 0..k-1 so that no participant is in two folds.
+
+    Participants are dealt, largest first (ties in a seeded random order), to the fold with the
+    fewest samples so far, which keeps the folds close in size.
+    """
+    ids, counts = np.unique(participants, return_counts=True)
+    if len(ids) < k:
+        raise DatasetError(f"only {len(ids)} participant(s); cannot make {k} participant-disjoint folds")
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(ids)), -counts))
+    sizes = np.zeros(k, np.int64)
+    fold_of = {}
+    for j in order:
+        f = int(np.argmin(sizes))
+        fold_of[ids[j]] = f
+        sizes[f] += counts[j]
+    return np.array([fold_of[p] for p in participants], dtype=np.int64)
+
+
+def split_indices(
+    participants: np.ndarray, fold: int = 0, k: int = 5, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) sample indices; validation is fold `fold` of `k` participant folds."""
+    if not 0 <= fold < k:
+        raise DatasetError(f"fold {fold} is not in 0..{k - 1}")
+    folds = participant_folds(participants, k, seed)
+    return np.flatnonzero(folds != fold), np.flatnonzero(folds == fold)
+
+
+# --- `slr extract`: labelled clips -> a Kaggle-layout dataset --------------------------------------
+
+
+@dataclass
+class ExtractReport:
+    out: Path
+    written: int = 0
+    skipped_existing: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            f"{self.written} clip(s) extracted, {self.skipped_existing} already there, "
+            f"{len(self.failures)} failed -> {self.out}"
+            + (" (the dataset lists the others)" if self.failures else "")
+        ]
+        lines += [f"  FAILED {path}: {why}" for path, why in self.failures]
+        return "\n".join(lines)
+
+
+def read_labels(labels_csv: str | Path, sign_map: dict[str, int]) -> pd.DataFrame:
+    """labels.csv (path, sign[, participant_id][, word]) -> one row per clip, checked."""
+    labels_csv = Path(labels_csv)
+    if not labels_csv.is_file():
+        raise DatasetError(f"{labels_csv}: no such labels file")
+    try:
+        table = pd.read_csv(labels_csv, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise DatasetError(f"{labels_csv}: not a readable CSV ({exc})") from None
+    for column in ("path", "sign"):
+        if column not in table.columns:
+            raise DatasetError(
+                f"{labels_csv}: missing column '{column}' (expected path,sign[,participant_id])"
+            )
+    table = table[table["path"].str.strip() != ""].copy()
+    table["sign"] = table["sign"].str.strip().replace("", UNKNOWN_LABEL)
+    _check_signs(table["sign"], sign_map, labels_csv)
+    if "participant_id" not in table.columns:
+        table["participant_id"] = "0"
+    bad = table[~table["participant_id"].str.fullmatch(r"\d+")]
+    if len(bad):
+        raise DatasetError(f"{labels_csv}: participant_id must be a whole number (row {bad.index[0] + 2})")
+    if "word" not in table.columns:
+        table["word"] = table["sign"]
+    table["sequence_id"] = [zlib.crc32(p.encode()) for p in table["path"]]
+    twice = table["path"][table["sequence_id"].duplicated(keep=False)]
+    if len(twice):
+        rows = ", ".join(str(i + 2) for i in twice.index[:4])
+        raise DatasetError(f"{labels_csv}: the clip {twice.iloc[0]!r} is listed more than once (rows {rows})")
+    return table.reset_index(drop=True)
+
+
+_worker_extractor = None
+
+
+def _init_worker() -> None:
+    global _worker_extractor
+    from ..capture.extract import Extractor
+
+    _worker_extractor = Extractor()  # one Holistic per worker, reused for every clip
+
+
+def _extract_one(job: tuple[str, str]) -> tuple[str, str | None]:
+    from ..capture.extract import VideoError, extract_video
+
+    clip, out = job
+    try:
+        kp = extract_video(clip, _worker_extractor)
+        if not kp.hands_present().any():
+            return clip, "no hands were detected in any frame"
+        write_parquet(kp, out)
+        return clip, None
+    except (VideoError, KeypointsError, OSError) as exc:
+        return clip, str(exc)
+
+
+def _run_extraction(
+    jobs: list[tuple[str, str]],
+    workers: int,
+    report: ExtractReport,
+    progress: bool | Callable[[int, int], None],
+) -> None:
+    """Extract (clip, parquet) jobs in worker processes, one MediaPipe graph each; fills the report.
+    progress: a tqdm bar (True), nothing (False), or a callback (clips done, clips in all)."""
+    failed: dict[str, str] = {}
+    if jobs:
+        workers = max(1, min(workers, len(jobs)))
+        ctx = mp.get_context("spawn")  # fork after torch/MediaPipe threads start is unsafe
+        with ctx.Pool(workers, initializer=_init_worker) as pool:
+            results = pool.imap_unordered(_extract_one, jobs)
+            bar = tqdm(results, total=len(jobs), desc="extract", disable=progress is not True)
+            for done, (clip, error) in enumerate(bar, start=1):
+                if error is None:
+                    report.written += 1
+                else:
+                    failed[clip] = error
+                if callable(progress):
+                    progress(done, len(jobs))
+    report.failures = sorted(failed.items())
+
+
+def extract_dataset(
+    labels_csv: str | Path,
+    out_dir: str | Path,
+    workers: int = 1,
+    sign_map_path: str | Path | None = None,
+    progress: bool | Callable[[int, int], None] = True,
+) -> ExtractReport:
+    """Turn a folder of labelled clips into a Kaggle-layout dataset, in parallel.
+
+    Clips already extracted are kept (a re-run resumes); clips that fail are reported, not fatal.
+    """
+    labels_csv = Path(labels_csv)
+    map_path = Path(sign_map_path) if sign_map_path else find_sign_map(labels_csv.parent)
+    sign_map = load_sign_map(map_path) if map_path is not None else default_sign_map(labels_csv.parent)
+    table = read_labels(labels_csv, sign_map)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SIGN_MAP_NAME).write_text(json.dumps(sign_map, indent=1))
+    report = ExtractReport(out)
+
+    rel = [
+        f"train_landmark_files/{p}/{s}.parquet" for p, s in zip(table["participant_id"], table["sequence_id"])
+    ]
+    clips = [str((labels_csv.parent / p).resolve()) for p in table["path"]]
+    jobs = []
+    for clip, r in zip(clips, rel):
+        if (out / r).is_file():
+            report.skipped_existing += 1
+        else:
+            jobs.append((clip, str(out / r)))
+    _run_extraction(jobs, workers, report, progress)
+    ok = np.array([(out / r).is_file() for r in rel], dtype=bool)
+    train = pd.DataFrame(
+        {
+            "path": rel,
+            "participant_id": table["participant_id"].astype(np.int64),
+            "sequence_id": table["sequence_id"].astype(np.int64),
+            "sign": table["sign"],
+            "word": table["word"],
+            "clip": table["path"],
+        }
+    )[ok]
+    tmp = out / "train.csv.tmp"
+    train.to_csv(tmp, index=False)
+    tmp.replace(out / "train.csv")
+    (out / "extract_report.json").write_text(
+        json.dumps(
+            {"labels": str(labels_csv.resolve()), "clips": len(table), "failures": report.failures}, indent=1
+        )
+    )
+    return report

@@ -1,0 +1,20 @@
+"""The network a ModelConfig describes: the hierarchical transformer or the invariant conv net."""
+
+from __future__ import annotations
+
+from torch import nn
+
+from .config import ModelConfig
+from .convnet import InvariantConvNet
+from .transformer import SignTransformer
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    """The network a config describes: the transformer, or the invariant conv net."""
+    if config.arch == "conv":
+        return InvariantConvNet(config)
+    return SignTransformer(config)
