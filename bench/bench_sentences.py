@@ -73,18 +73,41 @@ def load_items(path: str) -> list[dict]:
     return items
 
 
+def resident_mb() -> float:
+    """This process's resident memory (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def loaded(name: str, load):
+    """Load a composer, saying what it cost in time and memory."""
+    before, t0 = resident_mb(), time.perf_counter()
+    composer = load()
+    if isinstance(composer, tuple):  # (composer, why not)
+        composer, why = composer
+        if composer is None:
+            print(f"{name}: not measured ({why})")
+            return None
+    composer.compose(["dog", "eat", "apple"])  # the first sentence loads what the composer reads lazily
+    print(
+        f"{name}: loaded in {time.perf_counter() - t0:.1f} s, the process grew by {resident_mb() - before:.0f} MB"
+    )
+    return composer
+
+
 def composers() -> dict:
     wanted = args.composers.split(",")
     out: dict = {}
     if "rules" in wanted:
-        out["rules"] = RuleComposer()
+        out["rules"] = loaded("rules", RuleComposer)
     if "ranked" in wanted:
-        ranked, why = RankedComposer.load()
-        print(f"rules + language model: {why or 'loaded'}")
+        ranked = loaded("rules + language model", RankedComposer.load)
         if ranked is not None:
             out["rules + language model"] = ranked
     if "t5" in wanted:
-        composer, why = load_composer(prefer_t5=True)
+        composer, why = load_composer()
         if why:
             print(f"FLAN-T5: {why}")
         elif composer.name.startswith("FLAN-T5"):

@@ -88,5 +88,5 @@ except ImportError as exc:
 st.table({"": list(rows), "value": list(rows.values())})
 
 st.subheader("Keywords so far")
-words = ui.keywords()
+words = ui.keyword_words()
 st.write(" · ".join(words) if words else "None yet: recognise a sign on the camera or upload pages.")

@@ -110,7 +110,11 @@ def render(playing: bool) -> None:
                             unsafe_allow_html=True)  # fmt: skip
         else:
             st.caption("No sign recognised yet.")
-        st.markdown("Keywords: " + (" · ".join(ui.keywords()) or "_none yet_"))
+        st.markdown("Keywords: " + (" · ".join(ui.keyword_words()) or "_none yet_"))
+        sentence = ui.sentence_so_far()
+        if sentence is not None and sentence.text:
+            st.markdown(f"Sentence so far: **{sentence.text}**")
+            st.caption(f"by {sentence.composer}" + "".join(f"; {r}" for r in sentence.reads))
 
 
 if ctx.state.playing:
@@ -118,7 +122,7 @@ if ctx.state.playing:
         new = session.drain()
         if new:
             st.session_state["live_events"] += new
-            ui.add_keywords([e.label for e in new])  # also updates the URL
+            ui.add_keywords([app_state.event_keyword(e.label, e.top5) for e in new])  # also updates the URL
         render(True)
         time.sleep(REFRESH_S)
 else:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from slr_core.app import state as app_state
 from slr_core.app import ui
 from slr_core.app.viz import animation_gif
 from slr_core.base import settings
@@ -150,11 +151,11 @@ if result:
             )
             cols = st.columns(len(events) + 1)
             if cols[0].button("Add all to keywords", type="primary"):
-                ui.add_keywords([e.label for e in events])
+                ui.add_keywords([app_state.event_keyword(e.label, e.top5) for e in events])
                 st.success(f"Added: {', '.join(e.label for e in events)}")
             for i, e in enumerate(events, start=1):
                 if cols[i].button(f"Add “{e.label}”", key=f"add{i}"):
-                    ui.add_keywords([e.label])
+                    ui.add_keywords([app_state.event_keyword(e.label, e.top5)])
                     st.success(f"Added: {e.label}")
             cols = st.columns(len(events) + 1)
             cols[0].caption("Play a sign's span:")

@@ -183,5 +183,5 @@ if "explorer_prediction" in st.session_state:
                     f"**{true_label}**")  # fmt: skip
         st.dataframe([{"sign": n, "probability": f"{p:.1%}"} for n, p in guess.top5], hide_index=True)
         if c[2].button(f"Add “{guess.label}” to keywords"):
-            ui.add_keywords([guess.label])
+            ui.add_keywords([app_state.event_keyword(guess.label, guess.top5)])
             st.success(f"Added: {guess.label}")

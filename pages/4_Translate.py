@@ -10,16 +10,18 @@ st.title("Translate")
 composer, why = ui.composer()
 st.caption(f"Sentence composer: **{composer.name}**" + (f". {why}." if why else "."))
 if why:
-    with st.expander("Use FLAN-T5 for better sentences"):
+    with st.expander("Add FLAN-T5"):
         st.markdown(
-            "Without FLAN-T5 weights the sentence comes from rules. To add them, either:\n\n"
+            "Without FLAN-T5 weights the sentences come from rules (measured in docs/sentences.md). "
+            "FLAN-T5, the model the design names, is used first wherever its weights are. To add them, either:\n\n"
             "* on a machine with internet, press the button below (it downloads `google/flan-t5-small`, "
             "about 300 MB, into the Hugging Face cache), or\n"
             "* run `huggingface-cli download google/flan-t5-small` and copy `~/.cache/huggingface` here, or\n"
             "* save any FLAN-T5 with `save_pretrained` to a folder and start the app with "
             "`SLR_T5_PATH=/that/folder make run`."
         )
-        if st.button("Download FLAN-T5 now"):
+        online, offline_why = ui.hub_reachable()
+        if st.button("Download FLAN-T5 now", disabled=not online, help=None if online else offline_why):
             from slr_core.language.sentence import download_t5
 
             bar = st.progress(0.0, text="Downloading FLAN-T5 ...")
@@ -31,48 +33,63 @@ if why:
                 st.success(f"{got} is ready.")
                 st.rerun()
             else:
-                st.error(f"The download did not work: {problem}. The rule-based composer stays in use.")
+                st.error(
+                    "The download did not work, so the rules stay in use. " + problem.split(" (")[0] + "."
+                )
+        if not online:
+            st.caption(f"Downloading is not possible here: {offline_why}.")
 
-words = ui.keywords()
+entries = ui.keywords()
+words = [app_state.keyword_word(e) for e in entries]
 st.subheader("Keywords")
-if not words:
+if not entries:
     st.info("No keywords yet. Recognise signs on the Live camera or Upload pages, classify a dataset "
-            "sample, or type a word below.")  # fmt: skip
-for i, w in enumerate(words):
+            "sample, or type words below.")  # fmt: skip
+for i, entry in enumerate(entries):
+    word, alts = app_state.entry_parts(entry)
     c = st.columns([6, 1, 1, 1])
-    c[0].markdown(f"**{i + 1}.** {w}")
+    c[0].markdown(f"**{i + 1}.** {word}" + (f"  <span style='color:gray'>(or {', '.join(alts)})</span>" if alts else ""),
+                  unsafe_allow_html=True)  # fmt: skip
     if c[1].button("↑", key=f"up{i}", disabled=i == 0, help="move up"):
-        ui.set_keywords(app_state.move_keyword(words, i, -1))
+        ui.set_keywords(app_state.move_keyword(entries, i, -1))
         st.rerun()
-    if c[2].button("↓", key=f"down{i}", disabled=i == len(words) - 1, help="move down"):
-        ui.set_keywords(app_state.move_keyword(words, i, 1))
+    if c[2].button("↓", key=f"down{i}", disabled=i == len(entries) - 1, help="move down"):
+        ui.set_keywords(app_state.move_keyword(entries, i, 1))
         st.rerun()
     if c[3].button("✕", key=f"del{i}", help="remove"):
-        ui.set_keywords(app_state.remove_keyword(words, i))
+        ui.set_keywords(app_state.remove_keyword(entries, i))
         st.rerun()
+if any(app_state.entry_parts(e)[1] for e in entries):
+    st.caption("A sign in grey parentheses looked like others too: the composer may read one of those "
+               "where it makes the sentence sensible, and says so.")  # fmt: skip
 
 with st.form("add_word", clear_on_submit=True):
     c = st.columns([6, 2])
-    typed = c[0].text_input("Add a word", placeholder="e.g. mom", label_visibility="collapsed")
-    if c[1].form_submit_button("Add word") and typed.strip():
-        ui.add_keywords([typed])
+    typed = c[0].text_input("Add words", placeholder="e.g. mom, or: yesterday grandma cook food",
+                            label_visibility="collapsed")  # fmt: skip
+    if c[1].form_submit_button("Add") and typed.strip():
+        ui.add_keywords([typed])  # one keyword per word
         st.rerun()
 
 c = st.columns([2, 2, 6])
-translate = c[0].button("Translate", type="primary", disabled=not words)
-if c[1].button("Clear keywords", disabled=not words):
+translate = c[0].button("Translate", type="primary", disabled=not entries)
+if c[1].button("Clear keywords", disabled=not entries):
     ui.set_keywords([])
     st.rerun()
 
 if translate:
     try:
         with st.spinner("Composing ..."):
-            sentence = composer.compose(words)
+            sentence = composer.compose(app_state.as_keywords(entries), n=3)
+        options = [t for t in [sentence.text, *sentence.alternatives] if t]
         st.session_state["history"].insert(0, {"keywords": " ".join(words), "sentence": sentence.text,
+                                               "options": options, "reads": sentence.reads,
                                                "composer": sentence.composer, "note": sentence.note})  # fmt: skip
+        st.session_state.pop("sentence_choice", None)
     except Exception as exc:  # a broken model must not take the page down
         st.error(f"The sentence could not be composed ({type(exc).__name__}: {exc}).")
 
+OWN = "Write it my way"
 history = st.session_state.get("history", [])
 if history:
     latest = history[0]
@@ -81,8 +98,22 @@ if history:
         st.markdown(f"### ~~{latest['sentence'] or '…'}~~")
         st.caption("The keywords have changed since this sentence was made: press Translate again.")
     else:
+        options = latest.get("options") or [latest["sentence"]]
+        pick = st.radio(
+            "The sentences that fit best: pick the one you mean", [*options, OWN], key="sentence_choice"
+        )
+        if pick == OWN:
+            own = st.text_input("Your sentence", value=latest["sentence"], key="own_sentence")
+            if st.button("Keep my sentence") and own.strip():
+                latest["sentence"] = own.strip()
+        elif pick:
+            latest["sentence"] = pick
         st.markdown(f"### {latest['sentence'] or '…'}")
+        for read in latest.get("reads", []):
+            st.caption(f"The composer {read} here: it looked alike and made more sense.")
     st.caption(f"made by {latest['composer']}" + (f"; {latest['note']}" if latest["note"] else ""))
     if len(history) > 1:
         st.subheader("Earlier in this session")
-        st.dataframe(history[1:], hide_index=True)
+        st.dataframe(
+            [{k: h[k] for k in ("keywords", "sentence", "composer")} for h in history[1:]], hide_index=True
+        )

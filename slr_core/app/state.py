@@ -157,8 +157,55 @@ def dataset_name(folder: Path) -> str:
 # --- keywords --------------------------------------------------------------------------------------
 
 
+# A keyword is kept as an entry: the sign, and the look-alike signs the recogniser also considered
+# ("cow{milk|water}"), so that the sentence composer may read a look-alike where it makes more sense.
+LOOK_ALIKE_SHARE = 0.2  # a top-5 sign counts as a look-alike from this share of the first sign's probability
+MAX_LOOK_ALIKES = 3
+
+
+def keyword_entry(word: str, alternatives=()) -> str:
+    """One keyword as stored (in the session and the URL): 'word' or 'word{alt|alt}'."""
+    text = clean_word(word)
+    alts = [a for a in (clean_word(x) for x in alternatives) if a and a.lower() != text.lower()]
+    return f"{text}{{{'|'.join(alts)}}}" if text and alts else text
+
+
+def entry_parts(entry: str) -> tuple[str, tuple[str, ...]]:
+    """(the word, its look-alikes) of a stored keyword."""
+    word, brace, rest = str(entry).partition("{")
+    alts = tuple(a for a in (clean_word(x) for x in rest.rstrip("}").split("|")) if a) if brace else ()
+    return clean_word(word), alts
+
+
+def keyword_word(entry: str) -> str:
+    """What a keyword shows: the sign recognised."""
+    return entry_parts(entry)[0]
+
+
+def event_keyword(label: str, top5) -> str:
+    """A recognised sign as a keyword, with the look-alikes of its top-5 (signs of the model that came
+    close: at least LOOK_ALIKE_SHARE of the first sign's probability)."""
+    first = max((p for _, p in top5), default=0.0)
+    alts = [n for n, p in top5 if n != label and not n.startswith("_") and p >= LOOK_ALIKE_SHARE * first]
+    return keyword_entry(label, alts[:MAX_LOOK_ALIKES])
+
+
+def as_keywords(entries: list[str]) -> list:
+    """Stored keywords as the sentence composer takes them (language.glosses.Keyword)."""
+    from ..language.glosses import Keyword
+
+    return [Keyword(*entry_parts(e)) for e in entries if entry_parts(e)[0]]
+
+
 def add_keywords(keywords: list[str], words: list[str]) -> list[str]:
-    return keywords + [w for w in (clean_word(x) for x in words) if w]
+    """Keywords with more added: a typed phrase ("yesterday grandma cook food") becomes one keyword
+    per word; a sign's look-alikes are kept."""
+    out = list(keywords)
+    for raw in words:
+        word, alts = entry_parts(raw)
+        parts = word.split()
+        out += [keyword_entry(word, alts)] if len(parts) == 1 else parts
+    return [w for w in out if w]
 
 
 def move_keyword(keywords: list[str], index: int, step: int) -> list[str]:
@@ -175,7 +222,7 @@ def remove_keyword(keywords: list[str], index: int) -> list[str]:
 
 
 def encode_keywords(keywords: list[str]) -> str:
-    """For the page URL, so that a reload keeps them."""
+    """For the page URL, so that a reload keeps them (with their look-alikes)."""
     return ",".join(keywords)
 
 
@@ -183,8 +230,8 @@ MAX_URL_KEYWORDS = 200  # a URL is not a place for more; longer ones are cut, no
 
 
 def decode_keywords(raw: str | None) -> list[str]:
-    words = (raw or "")[: MAX_URL_KEYWORDS * 42].split(",")[:MAX_URL_KEYWORDS]
-    return [w for w in (clean_word(x) for x in words) if w]
+    items = (raw or "")[: MAX_URL_KEYWORDS * 120].split(",")[:MAX_URL_KEYWORDS]
+    return [e for e in (keyword_entry(*entry_parts(x)) for x in items) if e]
 
 
 def vocabulary(description: dict, personal_words: list[str] | None = None) -> list[dict]:

@@ -78,7 +78,13 @@ def _run_name() -> str:
 
 
 def keywords() -> list[str]:
+    """The stored keywords (entries: a sign and its look-alikes, see state.keyword_entry)."""
     return st.session_state.setdefault(KEYWORDS, [])
+
+
+def keyword_words() -> list[str]:
+    """The keywords as they are shown: the signs recognised."""
+    return [app_state.keyword_word(e) for e in keywords()]
 
 
 def set_keywords(words: list[str]) -> None:
@@ -91,7 +97,7 @@ def _show_keywords() -> None:
     """The sidebar's keyword box, rewritten in place (it was drawn before the page added any)."""
     box = st.session_state.get(KEYWORDS_BOX)
     if box is not None:
-        words = keywords()
+        words = keyword_words()
         with box.container():
             st.markdown(f"### Keywords ({len(words)})")
             st.write(" · ".join(words) if words else "_none yet_")
@@ -192,6 +198,27 @@ def composer():
     from ..language.sentence import load_composer
 
     return load_composer()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def hub_reachable() -> tuple[bool, str]:
+    """Whether a FLAN-T5 download could work from here (asked once a minute at most)."""
+    from ..language.sentence import hub_reachable as reachable
+
+    return reachable()
+
+
+def sentence_so_far():
+    """The best sentence for the keywords as they are now (made again only when they change), or None."""
+    entries = tuple(keywords())
+    if not entries:
+        return None
+    made = st.session_state.get("_sentence_so_far")
+    if made is None or made[0] != entries:
+        sentence = composer()[0].compose(app_state.as_keywords(list(entries)), n=1)
+        made = (entries, sentence)
+        st.session_state["_sentence_so_far"] = made
+    return made[1]
 
 
 def device_name() -> str:

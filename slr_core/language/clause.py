@@ -71,6 +71,8 @@ class Clause:
     adverbs: list[str] = field(default_factory=list)
     wh: Entry | None = None
     wh_noun: Entry | None = None  # which shirt, what color
+    wh_many: bool = False  # how many cats
+    reason_only: bool = False  # BECAUSE GIFT: because of the gift
     neg: bool = False
     never: bool = False
     modal: Entry | None = None

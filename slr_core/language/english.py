@@ -8,7 +8,7 @@ where the signs do not say (he or she, the time word first or last, my aunt or A
 from __future__ import annotations
 
 from .clause import Clause
-from .lexicon import Entry, gerund, participle, past, third_person
+from .lexicon import Entry, gerund, participle, past, plural, third_person
 from .nouns import Style, Who, noun_phrase, owner_of, place_text, pronoun
 
 WANTS_IT = {"want", "need", "like", "love", "hate", "have"}  # ME NO WANT: I do not want it
@@ -21,6 +21,8 @@ TIME_TEXT = {"morning": ("in the morning", "this morning"), "night": ("at night"
 
 def clause_text(c: Clause, style: Style) -> tuple[str, bool]:
     """The clause in English, and whether it asks a question."""
+    if c.reason_only and c.subject is not None:
+        return "of " + noun_phrase(c.subject, "location", style), False  # because of the gift
     who = _subject(c, style)
     if c.wh is not None:
         return _question(c, who, style), True
@@ -65,6 +67,8 @@ def _subject(c: Clause, style: Style) -> Who:
         return pronoun({"his": "he", "her": "she", "their": "they"}.get(owner, "it"), style)
     if s is not None:
         return Who(noun_phrase(s, "subject", style), 3, s.plural, owner_of(s))
+    if not c.verbs and (c.please or c.shh) and c.complement:
+        return Who(None, 2)  # shh, quiet: be quiet
     if c.weather is not None or c.complement and not c.verbs and _weather_like(c):
         return Who("it")
     if c.wh is not None and not (c.wh.text == "who" and c.verbs) and c.predicate is None:
@@ -229,7 +233,13 @@ def _question(c: Clause, who: Who, style: Style) -> str:
         and c.subject.head.text == "time"
     ):
         return "what time is it"
-    if c.wh_noun is not None:
+    if c.wh_many and c.wh_noun is not None:
+        wh = f"how many {plural(c.wh_noun)}"
+        if not c.verbs and c.subject is None:  # how many cats: how many cats are there
+            return " ".join(
+                x for x in (wh, "are" if c.tense == "present" else "were", "there", _location(c, style)) if x
+            )
+    elif c.wh_noun is not None:
         wh += " " + c.wh_noun.text  # which shirt
     if wh == "how" and c.complement and not c.verbs and who.text:  # how old are you
         be = _be(who, c.tense).split(" ")
@@ -254,7 +264,11 @@ def _inverted(c: Clause, who: Who, wh: str, style: Style) -> str:
         aux = ["did"] if c.tense == "past" else ["does" if who.person == 3 and not who.plural else "do"]
         main = [c.verbs[0].text]
     objects = _objects(c, who, style)
-    if c.wh is not None and c.wh.text in ("what", "which", "who") and not c.objects:
+    if (
+        c.wh is not None
+        and (c.wh.text in ("what", "which", "who") or c.wh_noun is not None)
+        and not c.objects
+    ):
         objects = [o for o in objects if o != "it"]  # the question word is the object
     tail = [*main, *_chain(c), *objects, _location(c, style), *_adverbs(c)]
     return " ".join(x for x in (wh, aux[0], who.text or "you", *aux[1:], *tail) if x)

@@ -191,6 +191,7 @@ def _clauses(part: list[Keyword]) -> list[tuple[str, Clause, list[str]]]:
         for k, half in enumerate(halves):
             clause, notes = _best(half)
             clause.conditional = conj == "if" and k == 0
+            clause.reason_only = conj == "because" and _only_a_thing(clause)
             out.append((conj if k == 0 else ("then" if conj == "if" else "and"), clause, notes))
     if out:
         _carry_subjects(out)
@@ -200,6 +201,14 @@ def _clauses(part: list[Keyword]) -> list[tuple[str, Clause, list[str]]]:
 def _poor(words: list[Keyword]) -> bool:
     """A run of words that reads badly as one clause (two clauses signed without a pause, maybe)."""
     return len(words) > 3 and _best(words)[0].penalty >= 1.5
+
+
+def _only_a_thing(c: Clause) -> bool:
+    """A clause that names a thing and says nothing of it."""
+    said = (c.verbs, c.complement, c.location, c.predicate, c.wh, c.neg, c.weather)
+    return (
+        c.subject is not None and c.subject.head is not None and c.subject.head.pos == "n" and not any(said)
+    )
 
 
 def _runs(words: list[Keyword]) -> list[list[Keyword]]:

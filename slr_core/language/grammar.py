@@ -41,6 +41,10 @@ def _markers(tokens: list[Token], c: Clause) -> list[Entry]:
         if c.wh is not None and c.wh.text in ("which", "what", "whose") and c.wh_noun is None and rest == [] and \
                 e.pos == "n" and not e.has("name") and tokens[k - 1].entry is c.wh and e.text != "time":  # fmt: skip
             c.wh_noun = e  # which shirt
+        elif c.wh is not None and c.wh.text == "how" and e.pos == "det" and e.text == "many" and rest == []:
+            c.wh_many = True  # how many cats
+        elif c.wh_many and c.wh_noun is None and e.pos == "n" and rest == []:
+            c.wh_noun = e
         elif e.pos == "time":
             c.times.append(e)
         elif e.pos == "neg":
@@ -66,7 +70,16 @@ def _chunks(words: list[Entry], c: Clause) -> list[tuple]:
     while i < len(words):
         e = words[i]
         if e.pos in ("n", "pron", "poss", "det", "num") or e.pos == "adj" and _noun_follows(words, i):
-            after_giving = bool(items) and items[-1][0] == "v" and items[-1][1].has("ditrans")
+            after_giving = (
+                bool(items)
+                and items[-1][0] == "v"
+                and (
+                    items[-1][1].has("ditrans")
+                    or items[-1][1].has("motion")
+                    and i + 1 < len(words)
+                    and words[i + 1].has("place")
+                )
+            )  # give me a gift; drive me to school
             np, i = _noun_phrase(words, i, after_giving)
             items.append(("np", np))
             continue
@@ -90,7 +103,9 @@ def _noun_follows(words: list[Entry], i: int) -> bool:
     j = i
     while j < len(words) and words[j].pos == "adj":
         j += 1
-    return j < len(words) and words[j].pos == "n" and not words[j].has("name")
+    return (
+        j < len(words) and words[j].pos == "n" and not words[j].has("name") and not words[j].has("adverbial")
+    )
 
 
 def _noun_phrase(words: list[Entry], i: int, after_giving: bool) -> tuple[NP, int]:
@@ -99,7 +114,13 @@ def _noun_phrase(words: list[Entry], i: int, after_giving: bool) -> tuple[NP, in
     e = words[i]
     nxt = words[i + 1] if i + 1 < len(words) else None
     if e.pos == "pron":
-        if nxt is not None and nxt.pos == "n" and not after_giving and not nxt.has("name"):
+        if (
+            nxt is not None
+            and nxt.pos == "n"
+            and not after_giving
+            and not nxt.has("name")
+            and not nxt.has("adverbial")
+        ):
             return _noun_phrase_from(words, i + 1, NP(poss=e))  # you name -> your name
         return NP(head=e), i + 1
     if e.pos in ("poss", "det", "num"):
@@ -303,11 +324,15 @@ def _verbless(items: list[tuple], c: Clause) -> None:
         and c.weather is None
     ):
         c.penalty += 2.0
+    elif c.subject is not None and not (c.predicate or c.complement or c.location or c.weather):
+        c.penalty += 0.2 + (
+            1.0 if c.please else 0.0
+        )  # a thing named and nothing said of it (please: a request)
 
 
 def _bare(np: NP) -> bool:
     """A place said without an article (home, outside, there): where something is, not what."""
-    return np.head is not None and (np.head.has("bare") or np.head.pos == "adv")
+    return np.head is not None and np.poss is None and (np.head.has("adverbial") or np.head.pos == "adv")
 
 
 def _check_sense(c: Clause) -> None:

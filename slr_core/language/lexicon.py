@@ -91,12 +91,12 @@ def _name(word: str) -> Entry:
 def _guess(word: str) -> tuple[Entry, ...]:
     key = word.lower()
     lemmas = _lemmas(key) if re.fullmatch(r"[a-z]+(-[a-z]+)*", key) else {}
-    out = []
+    out: list[Entry] = []
     for upos, pos in GUESS_ORDER:
         for lemma in lemmas.get(upos, ()):
             tags = {"plural"} if upos == "NOUN" and lemma != key else set()
-            if upos == "VERB" and lemma != key:
-                continue  # an inflected verb (cooked): its tense is not what the signer meant
+            if upos == "VERB" and lemma != key and any(o.pos == "v" for o in out):
+                continue  # an inflected form of a verb already read
             out.append(Entry(key, lemma if upos != "NOUN" else key, pos, frozenset(tags), known=False))
     return tuple(out) if out else (_name(word),)
 

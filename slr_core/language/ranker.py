@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
+import warnings
 from pathlib import Path
 
 from ..base import settings
@@ -24,7 +25,9 @@ MAX_TOKENS = 64  # a candidate sentence is cut to this many tokens (the rules' s
 
 def find_lm(path: str | Path | None = None) -> tuple[Path | None, str]:
     """Where the language model's GGUF file is: (path, '') or (None, why not)."""
-    given = path or settings.lm_path()
+    given = path or (
+        settings.lm_path() if (settings.lm_path() or "").lower() not in ("", "on", "off", "smollm2") else None
+    )
     if given:
         p = Path(given)
         return (p, "") if p.is_file() else (None, f"{p}: no such language-model file (SLR_LM_PATH)")
@@ -61,7 +64,11 @@ class LanguageModel:
             model = AutoModelForCausalLM.from_pretrained(
                 str(file.parent), gguf_file=file.name, dtype=torch.float32
             )
-            model = torch.ao.quantization.quantize_dynamic(model.eval(), {torch.nn.Linear}, dtype=torch.qint8)
+            with warnings.catch_warnings():  # torch.ao's dynamic quantisation says it will move one day
+                warnings.simplefilter("ignore")
+                model = torch.ao.quantization.quantize_dynamic(
+                    model.eval(), {torch.nn.Linear}, dtype=torch.qint8
+                )
         except Exception as exc:  # a damaged file or a missing library must not take the app down
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             return (

@@ -195,11 +195,12 @@ def find_t5(path: str | Path | None = None, model_id: str | None = None) -> tupl
 
 def load_composer(
     path: str | Path | None = None, model_id: str | None = None, device: str | None = None
-) -> tuple[RuleComposer | T5Composer, str]:
-    """The FLAN-T5 composer if its weights are here, else the rule-based one; and why."""
+) -> tuple[RuleComposer | RankedComposer | T5Composer, str]:
+    """FLAN-T5 if its weights are here; else the rules (with the language model choosing among their
+    sentences when SLR_LM_PATH names one); and why not FLAN-T5."""
     where, why = find_t5(path, model_id)
     if where is None:
-        return RuleComposer(), why
+        return _without_t5(why)
     try:
         import torch
         from transformers import AutoTokenizer, T5ForConditionalGeneration
@@ -211,8 +212,36 @@ def load_composer(
         model = model.to(device).eval()  # type: ignore[arg-type]  # transformers' stubs
     except Exception as exc:  # a damaged folder must not take the app down
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return RuleComposer(), f"FLAN-T5 at {where} could not be loaded ({first[:200]})"
+        return _without_t5(f"FLAN-T5 at {where} could not be loaded ({first[:200]})")
     return T5Composer(model, tokenizer, Path(where).name if os.path.isdir(where) else where, device), ""
+
+
+def _without_t5(why: str) -> tuple[RuleComposer | RankedComposer, str]:
+    """The rules, or the rules and the language model where SLR_LM_PATH asks for it (the reason it
+    could not be loaded is added to why)."""
+    lm = settings.lm_path()
+    if not lm or lm.lower() == "off":
+        return RuleComposer(), why
+    ranked, lm_why = RankedComposer.load(None if lm.lower() in ("on", "smollm2") else lm)
+    if ranked is None:
+        return RuleComposer(), f"{why}; {lm_why}; the rules alone are used"
+    return ranked, why
+
+
+def hub_reachable(timeout: float = 3.0) -> tuple[bool, str]:
+    """Whether the Hugging Face hub answers from here (a download could work), and if not, why."""
+    import urllib.request
+
+    from huggingface_hub import constants
+
+    try:
+        urllib.request.urlopen(constants.ENDPOINT + "/api/models?limit=1", timeout=timeout).close()
+    except Exception as exc:  # offline, blocked, refused, a proxy that says no: all read the same
+        return (
+            False,
+            f"the Hugging Face hub ({constants.ENDPOINT}) cannot be reached from this machine ({type(exc).__name__})",
+        )
+    return True, ""
 
 
 def download_t5(model_id: str | None = None, progress=None) -> tuple[str | None, str]:
