@@ -16,7 +16,9 @@ from slr_core.models.config import PRESETS, ModelConfig
 from slr_core.recognition.library import FILE, Library, LibraryError
 from slr_core.recognition.matcher import ENROL_COPIES, MIN_SIMILARITY, PersonalClassifier
 
-from .conftest import SUBSET, needs_shared
+from .conftest import REPO, SUBSET, needs_shared
+
+MODEL = REPO / "models" / "asl250-popsign-kaggle2"
 
 pytestmark = needs_shared
 
@@ -230,3 +232,34 @@ def test_slr_signs_add_list_export_remove_import(tmp_path, capsys):
         "wave": 1,
         "hello": 3,
     }
+
+
+@needs_shared
+def test_slr_eval_with_a_library(tmp_path, capsys):
+    """slr eval --library: the model with one signer's library on the whole subset, next to the model
+    alone on the same clips: what the library buys on its words and what it takes from others."""
+    ds = load_dataset(SUBSET)
+    t = ds.table
+    pid = t["participant_id"].value_counts().index[0]
+    lib = str(tmp_path / "lib")
+    for sign in ("hello", "thankyou"):
+        picks = np.flatnonzero((t["participant_id"] == pid) & (t["sign"] == sign))[:3]
+        assert slr(["signs", "add", sign, *[str(ds.path(int(i))) for i in picks], "--library", lib]) == 0
+    capsys.readouterr()
+    out_json = tmp_path / "eval.json"
+    code = slr(["eval", "--model", str(MODEL), "--data", str(SUBSET), "--library", lib, "--json", str(out_json),
+                "--cache-dir", str(tmp_path / "cache"), "--quiet"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    report = json.loads(out_json.read_text())
+    assert report["words"] == ["hello", "thankyou"] and report["n"]["library"] == len(
+        t
+    )  # every clip is a word
+    assert "clips of the library's words recognised as them (n=518)" in out and "the model alone" in out
+    mine, alone = report["figures"]["library"], report["figures"]["model alone"]
+    assert 0 <= alone["own_words_right"] <= 1 and 0 <= mine["own_words_right"] <= 1
+    assert set(report["per_word"]) == {"hello", "thankyou"}
+    assert (
+        slr(["eval", "--model", str(MODEL), "--data", str(SUBSET), "--library", str(tmp_path / "empty")]) == 2
+    )
+    assert "the library is empty" in capsys.readouterr().err

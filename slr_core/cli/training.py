@@ -90,6 +90,8 @@ def _cmd_eval(args) -> int:
 
     loaded = load_model(args.model, args.device)
     print_notes(loaded)
+    if args.library:
+        return _eval_library(loaded, args)
     report = evaluate_dataset(loaded, args.data, device=args.device, threshold=args.threshold,
                               cache_dir=args.cache_dir, progress=not args.quiet)  # fmt: skip
     for path, why in report.skipped:
@@ -109,6 +111,27 @@ def _cmd_eval(args) -> int:
             json.dump(report.to_dict(), f, indent=1)
         print(f"metrics written to {args.json}")
     print(report.headline())
+    return 0
+
+
+def _eval_library(loaded, args) -> int:
+    """slr eval --library: the model with the person's library, next to the model alone."""
+    import json
+
+    from ..training.library_eval import evaluate_library
+    from .args import with_library
+
+    report = evaluate_library(with_library(loaded, args), args.data, args.cache_dir, progress=not args.quiet)
+    for path, why in report.skipped:
+        print(f"  SKIPPED {why if str(path) in why else f'{path}: {why}'}")
+    print(f"model {loaded.name} with the library {args.library} on {args.data}")
+    for word, share in report.per_word.items():
+        print(f"  {word:20s} its clips recognised as it: {share:.3f}")
+    print("\n".join(report.lines()))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report.to_dict(), f, indent=1)
+        print(f"metrics written to {args.json}")
     return 0
 
 
@@ -142,6 +165,7 @@ def _add_eval(sub) -> None:
     p.add_argument("--json", help="write every figure to this JSON file")
     p.add_argument("--report-dir", help="write report.json and confusion.png here")
     p.add_argument("--threshold", type=probability, help="rejection threshold (default: the model's own)")
+    p.add_argument("--library", help="with the personal signs of this library folder (as the app recognises)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--cache-dir")
     p.add_argument("--quiet", action="store_true")
