@@ -12,7 +12,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from slr_core.app import state as app_state
 from slr_core.app import ui
-from slr_core.app.live import LiveSession, make_video_callback
+from slr_core.app.live import LiveSession, make_video_callback, merge_repeats
 from slr_core.base import settings
 
 REFRESH_S = 0.2
@@ -35,11 +35,20 @@ with st.expander("Which signs can it recognise?"):
     library = getattr(classifier, "library", None)
     rows = app_state.vocabulary(classifier.loaded.meta, list(library.words()) if library is not None else [])
     many = [r["sign"] for r in rows if r["learned from"].endswith("signers")]
+    one = sum(r["learned from"].startswith(app_state.ONE_CLIP) for r in rows)
+    none = [r["sign"] for r in rows if r["learned from"] == app_state.NO_DATA]
+    mine = sum("your own examples" in r["learned from"] for r in rows)
     st.markdown(f"**{len(rows)}** signs. Learned from many signers (recognised best): {', '.join(many) or 'none'}. "
-                "The others were learned from one studio clip each: for a new signer they are suggestions; "
-                "teach your own way of signing them on the **My signs** page.")  # fmt: skip
-    query = st.text_input("Search", key="vocab_search").strip().lower()
-    st.dataframe([r for r in rows if query in r["sign"].lower()], hide_index=True, height=240)
+                f"{one} were learned from one studio clip each: for a new signer they are suggestions; teach your "
+                "own way of signing them on the **My signs** page."
+                + (f" {len(none)} had no usable training clip, so it cannot recognise them: {', '.join(none)}." if none else "")
+                + (f" {mine} are yours (your own examples)." if mine else ""))  # fmt: skip
+    query = st.text_input("Search the signs", key="vocab_search").strip().lower()
+    found = [r for r in rows if query in r["sign"].lower()]
+    st.caption(
+        f"{len(found)} of {len(rows)} signs"
+    )  # (also keeps the table's toolbar clear of the search box)
+    st.dataframe(found, hide_index=True, height=240)
 try:
     ice = settings.ice_servers()
 except ValueError as exc:
@@ -117,20 +126,34 @@ def render(playing: bool) -> None:
             st.caption(f"by {sentence.composer}" + "".join(f"; {r}" for r in sentence.reads))
 
 
+added = st.session_state.setdefault("live_keywords_added", 0)  # keywords this page added, the latest last
+c = st.columns(3)
+if c[0].button(
+    "Undo the last sign", disabled=not added, help="remove the last sign recognised from the keywords"
+):
+    ui.set_keywords(ui.keywords()[:-1])
+    st.session_state["live_events"] = st.session_state["live_events"][:-1]
+    st.session_state["live_keywords_added"] = added - 1
+    st.rerun()
+if c[1].button("Clear recognised signs", disabled=not st.session_state["live_events"],
+               help="the list below and the keywords it added"):  # fmt: skip
+    ui.set_keywords(ui.keywords()[: max(len(ui.keywords()) - added, 0)])
+    st.session_state["live_events"], st.session_state["live_keywords_added"] = [], 0
+    st.rerun()
+c[2].page_link(ui.PAGE["Translate"].path, label="Edit the keywords", icon=ui.PAGE["Translate"].icon)
+
 if ctx.state.playing:
     while ctx.state.playing:
         new = session.drain()
-        if new:
-            st.session_state["live_events"] += new
-            ui.add_keywords([app_state.event_keyword(e.label, e.top5) for e in new])  # also updates the URL
+        fresh = merge_repeats(st.session_state["live_events"], new) if new else []
+        if fresh:
+            ui.add_keywords([app_state.event_keyword(e.label, e.top5) for e in fresh])  # also updates the URL
+            st.session_state["live_keywords_added"] += len(fresh)
         render(True)
         time.sleep(REFRESH_S)
 else:
     session.close()
     render(False)
-    if st.session_state["live_events"] and st.button("Clear recognised signs"):
-        st.session_state["live_events"] = []
-        st.rerun()
 with st.expander("Camera does not start?"):
     st.markdown(
         "The camera needs a secure page: `localhost`, or HTTPS. Beyond your own network, WebRTC may "

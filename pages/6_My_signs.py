@@ -48,8 +48,18 @@ if classifier is not None and word:
 
 
 def candidate(data, times, source: str) -> None:
+    """An example to review, unless the very same one is already waiting or in the library."""
+    digest = app_state.keypoints_digest(data)
+    twin = next((source_ for _, _, source_, _, d in pending if d == digest), None)
+    twin = twin or next((f"your library ({e.word}, from {e.source or 'an example'})" for e in library.examples
+                         if app_state.keypoints_digest(e.data) == digest), None)  # fmt: skip
+    if twin is not None:
+        st.warning(
+            f"{source} is the same clip as {twin}: it is kept once (a word needs different repetitions)."
+        )
+        return
     kp = Keypoints(_full_rows(data), times=times)
-    pending.append((data, times, source, animation_gif(kp, caption=source[:24])))
+    pending.append((data, times, source, animation_gif(kp, caption=source[:24]), digest))
 
 
 def _full_rows(data):
@@ -65,7 +75,8 @@ def _full_rows(data):
 
 tab_camera, tab_upload = st.tabs(["Record with the camera", "Upload clips"])
 with tab_upload:
-    uploads = st.file_uploader("Clips of you signing the word, one sign per clip",
+    round_ = st.session_state.setdefault("upload_round", 0)  # a new uploader (empty) after each save
+    uploads = st.file_uploader("Clips of you signing the word, one sign per clip", key=f"clips{round_}",
                                type=[s.lstrip(".") for s in VIDEO_SUFFIXES], accept_multiple_files=True)  # fmt: skip
     if uploads and st.button("Cut out the signs", disabled=not word):
         for up in uploads:
@@ -118,14 +129,14 @@ if pending:
     st.subheader(f"Review {len(pending)} example(s) of “{word or '?'}”")
     keep = []
     cols = st.columns(min(len(pending), 4))
-    for i, (data, _times, source, gif) in enumerate(pending):
+    for i, (data, _times, source, gif, _digest) in enumerate(pending):
         with cols[i % len(cols)]:
             st.image(gif, caption=f"{source}: {len(data)} frames")
             keep.append(st.checkbox("keep", value=True, key=f"keep{i}"))
     c = st.columns(2)
     if c[0].button("Save the kept examples", type="primary", disabled=not word):
         added = 0
-        for (data, times, source, _), k in zip(pending, keep):
+        for (data, times, source, _, _), k in zip(pending, keep):
             if k:
                 try:
                     library.add(word, data, times, source)
@@ -133,11 +144,31 @@ if pending:
                 except LibraryError as exc:
                     st.error(str(exc))
         st.session_state["pending_examples"] = []
+        st.session_state["upload_round"] += (
+            1  # the saved clips leave the uploader: a second click adds nothing
+        )
         st.session_state["my_signs_saved"] = f"Added {added} example(s) of “{word}”."  # shown after the rerun
         st.rerun()
     if c[1].button("Drop them all"):
         st.session_state["pending_examples"] = []
+        st.session_state["upload_round"] += 1
         st.rerun()
+
+
+def _model_reads(examples) -> str | None:
+    """What the model alone answers for a word's examples: its most frequent first sign, how often."""
+    if classifier is None:
+        return None
+    firsts = []
+    for e in examples:
+        probs = classifier.probabilities(e.data, e.times)
+        if probs is not None:
+            firsts.append(classifier.decide(probs).label)
+    if not firsts:
+        return "no hands seen"
+    top = max(set(firsts), key=firsts.count)
+    return f"{top} ({firsts.count(top)} of {len(examples)})"
+
 
 st.subheader("Your library")
 if "my_signs_saved" in st.session_state:
@@ -154,7 +185,8 @@ else:
             "word": w,
             "examples": len(examples),
             "agreement": None if s is None or s.examples < 2 else round(s.agreement, 2),
-            "closest other word": None if s is None or s.nearest_word is None else f"{s.nearest_word} ({s.nearest_similarity:.2f})",
+            "closest other word of yours": "none (your only word)" if s is not None and s.nearest_word is None else None if s is None else f"{s.nearest_word} ({s.nearest_similarity:.2f})",
+            "the model alone reads it as": _model_reads(examples),
             "movement check": None if s is None else ("on" if s.movement_threshold is not None else "off: shoulders not in view"),
             "kind": "the model's sign, your way" if classifier is not None and w in classifier.labels else "new word",
         })  # fmt: skip
@@ -174,9 +206,12 @@ else:
     if c[0].button("Delete this word"):
         library.remove_word(gone)
         st.rerun()
-    example_ids = {
-        f"{e.word}: {e.source or 'example'} ({len(e.data)} frames, {e.id})": e.id for e in library.examples
-    }
+    example_ids = {}
+    for w, examples in words.items():
+        for k, e in enumerate(examples, 1):
+            example_ids[
+                f"{w} · example {k} of {len(examples)} · {e.source or 'recorded'} · {len(e.data)} frames"
+            ] = e.id
     one = c[1].selectbox("Example", list(example_ids), key="remove_example")
     if c[1].button("Delete this example"):
         library.remove_example(example_ids[one])

@@ -272,6 +272,13 @@ def test_live_page_without_a_server(app_env):
     assert "camera component could not start here" in at.error[0].value
     body = texts(at)
     assert "Learned from many signers (recognised best): hello, thankyou" in body
+    assert "245 were learned from one studio clip each" in body  # counted from the model's metadata
+    assert "cannot recognise them: callonphone, glasswindow, yellow" in body
+    table = at.dataframe[0].value.set_index("sign")["learned from"]
+    assert (
+        table["yellow"] == "no training data: it cannot recognise this sign"
+        and table["apple"] == "one studio clip"
+    )
     assert [r for r in at.radio[0].options] == ["Signs", "Fingerspelling", "Both (automatic)"]
 
 
@@ -352,12 +359,21 @@ def test_my_signs_then_the_upload_page_knows_the_word(app_env):
     assert "No personal signs yet" in texts(at)
     at.text_input(key="new_word").input("grandpa").run()
     clip = popsign_clip("cat").read_bytes()  # any real clip of one sign: here it becomes "grandpa"
-    at.file_uploader[0].upload("me.mp4", clip, "video/mp4").run()
+    for name in ("me.mp4", "me-again.mp4", "me-third.mp4"):  # the same clip three times
+        at.file_uploader[0].upload(name, clip, "video/mp4")
+    at.run()
     at.button[[b.label for b in at.button].index("Cut out the signs")].click().run()
-    assert not at.exception and "Review 1 example" in texts(at) and at.image
+    assert not at.exception and "Review 1 example" in texts(at) and at.image  # kept once, and said
+    assert sum("is the same clip as me.mp4" in w.value for w in at.warning) == 2
     at.button[[b.label for b in at.button].index("Save the kept examples")].click().run()
-    assert "grandpa" in at.dataframe[0].value["word"].tolist()
-    assert at.dataframe[0].value["movement check"].tolist() == ["on"]  # one example is enough
+    assert not at.file_uploader[0].value  # the saved clips left the uploader: saving again adds nothing
+    table = at.dataframe[0].value.set_index("word")
+    assert table.loc["grandpa", "movement check"] == "on"  # one example is enough
+    assert table.loc["grandpa", "closest other word of yours"] == "none (your only word)"
+    assert table.loc["grandpa", "the model alone reads it as"] == "cat (1 of 1)"
+    picker = at.selectbox(key="remove_example").options
+    assert len(picker) == 1 and picker[0].startswith("grandpa · example 1 of 1 · me.mp4 · ")  # no id in sight
+    assert picker[0].endswith(" frames")
     assert any("teach that sign too" in c.value for c in at.caption)
     assert "Added 1 example(s) of “grandpa”." in [m.value for m in at.success]  # still shown after the rerun
     up = app("pages/2_Upload_clip.py")

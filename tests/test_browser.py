@@ -143,6 +143,13 @@ def test_live_camera_recognises_a_sign(server, browser):
     page.get_by_text("Sentence so far:", exact=False).first.wait_for(timeout=60_000)
     assert re.search(r"Sentence so far: \S", page.inner_text("body")), page.inner_text("body")[-2000:]
     frame.get_by_role("button", name="STOP").click()
+    # one repetition is one keyword (no "please · please" from a sign cut in two), and the page can take
+    # back what it added
+    wait_text(page, r"Camera stopped")
+    shown = re.search(r"Keywords: (.*)", page.inner_text("body")).group(1).split(" · ")
+    assert all(a != b for a, b in zip(shown, shown[1:])), shown
+    page.get_by_role("button", name="Clear recognised signs").click()
+    wait_text(page, r"Keywords: none yet")
 
 
 def test_upload_page_in_the_browser(server, browser):

@@ -116,3 +116,20 @@ def test_sessions_share_the_servers_mediapipe_budget_and_each_recognises(classif
     for s in sessions:
         s.close()
     assert budget.active() == 0
+
+
+def test_one_repetition_read_twice_is_one_sign():
+    """The recogniser may cut one repetition into two events (apple 42%, then apple 93% 0.3 s later):
+    the page keeps one, the more confident, and adds one keyword."""
+    from slr_core.app.live import REPEAT_GAP_S, merge_repeats
+    from slr_core.recognition.streaming import SignEvent
+
+    events: list = []
+    first = SignEvent("apple", 0.42, [("apple", 0.42)], 1.0, 1.6)
+    again = SignEvent("apple", 0.93, [("apple", 0.93)], 1.9, 2.4)
+    assert merge_repeats(events, [first]) == [first]
+    assert merge_repeats(events, [again]) == [] and len(events) == 1
+    assert events[0].confidence == 0.93 and (events[0].start, events[0].end) == (1.0, 2.4)
+    later = SignEvent("apple", 0.8, [("apple", 0.8)], 2.4 + REPEAT_GAP_S + 0.5, 4.0)  # signed again
+    other = SignEvent("drink", 0.7, [("drink", 0.7)], 4.1, 4.5)
+    assert merge_repeats(events, [later, other]) == [later, other] and len(events) == 3

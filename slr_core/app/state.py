@@ -157,6 +157,16 @@ def dataset_name(folder: Path) -> str:
 # --- keywords --------------------------------------------------------------------------------------
 
 
+def keypoints_digest(data) -> str:
+    """A fingerprint of an example's keypoints: the same clip added twice has the same one."""
+    import hashlib
+
+    import numpy as np
+
+    rounded = np.nan_to_num(np.round(np.asarray(data, np.float32), 4), nan=-9.0)
+    return hashlib.sha1(rounded.tobytes() + str(rounded.shape).encode()).hexdigest()[:16]
+
+
 # A keyword is kept as an entry: the sign, and the look-alike signs the recogniser also considered
 # ("cow{milk|water}"), so that the sentence composer may read a look-alike where it makes more sense.
 LOOK_ALIKE_SHARE = 0.2  # a top-5 sign counts as a look-alike from this share of the first sign's probability
@@ -234,6 +244,10 @@ def decode_keywords(raw: str | None) -> list[str]:
     return [e for e in (keyword_entry(*entry_parts(x)) for x in items) if e]
 
 
+NO_DATA = "no training data: it cannot recognise this sign"
+ONE_CLIP = "one studio clip"
+
+
 def vocabulary(description: dict, personal_words: list[str] | None = None) -> list[dict]:
     """The signs a model knows and how: from many signers, from one clip, or the person's own."""
     training = description.get("training", {})
@@ -244,15 +258,7 @@ def vocabulary(description: dict, personal_words: list[str] | None = None) -> li
         if sign.startswith("_"):
             continue
         n = signers.get(sign)
-        how = (
-            "not trained"
-            if n == 0
-            else "unknown"
-            if n is None
-            else "one signer"
-            if n == 1
-            else f"{n} signers"
-        )
+        how = NO_DATA if not n else ONE_CLIP if n == 1 else f"{n} signers"
         if sign in new:
             how = "your own examples (fine-tuned)"
         elif sign in tuned:
