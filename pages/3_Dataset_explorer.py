@@ -90,12 +90,22 @@ def offer_extraction(folder: Path) -> None:
     st.rerun()
 
 
+nothing = not datasets and not clips
+if nothing:  # nothing to pick: how to get data comes first, the folder box is tucked away
+    st.info(HOW_TO_GET_DATA.format(roots=", ".join(str(r) for r in roots)))
+    where = st.expander("A dataset in a folder of its own, inside the data folders?")
 if st.session_state.get("explorer_next") in options:  # a dataset just extracted opens at once
     st.session_state["explorer_dataset"] = st.session_state.pop("explorer_next")
-choice = st.selectbox("Dataset", options, index=0, format_func=describe, key="explorer_dataset")
+choice = (
+    OTHER
+    if nothing
+    else st.selectbox("Dataset", options, index=0, format_func=describe, key="explorer_dataset")
+)
 folder = None
 if choice == OTHER:
-    typed = st.text_input("Dataset folder", placeholder=str(roots[0] / "my-signs") if roots else "")
+    typed = (where if nothing else st).text_input(
+        "Dataset folder", placeholder=str(roots[0] / "my-signs") if roots else ""
+    )
     if typed:
         try:
             folder = app_state.inside(typed, roots)
@@ -106,8 +116,8 @@ elif Path(choice) in clips:
     st.stop()
 else:
     folder = choice
-if not datasets and choice == OTHER and not folder:
-    st.info(HOW_TO_GET_DATA.format(roots=", ".join(str(r) for r in roots)))
+if not datasets and choice == OTHER and not folder and not nothing:
+    st.info(HOW_TO_GET_DATA.format(roots=", ".join(str(r) for r in roots)))  # only clips to extract so far
     st.stop()
 if folder is None:
     st.stop()

@@ -12,7 +12,7 @@ from slr_core.app import state as app_state
 from slr_core.app import ui
 from slr_core.base import settings
 from slr_core.models.checkpoint import WEIGHTS
-from slr_core.models.config import PRESETS
+from slr_core.models.config import PRESET_NOTES, PRESETS
 from slr_core.training import jobs
 from slr_core.training.runs import ACTIVE, CONFUSION, DONE, EVAL_DIR, Run, list_runs
 
@@ -36,20 +36,30 @@ with st.form("new_run"):
                           format_func=lambda o: f"{app_state.dataset_name(Path(o))} · {counts[Path(o)]} sequences")  # fmt: skip
     c = st.columns(3)
     name = c[0].text_input("Run name", key="train_name")
-    preset = c[1].selectbox("Model size", list(PRESETS), index=list(PRESETS).index("small"))
+    bundled = ui.bundled_preset()
+    preset = c[1].selectbox("Network", list(PRESETS), index=list(PRESETS).index(bundled),
+                            format_func=lambda p: f"{p} ({ui.preset_size(p)})" + (" · the bundled model's" if p == bundled else ""),
+                            help="; ".join(f"{p}: {PRESET_NOTES[p]}" for p in PRESETS))  # fmt: skip
     devices = ["auto", "cpu"] + (["cuda"] if jobs.gpu_count() else [])
-    device = c[2].selectbox("Device", devices)
+    device = c[2].selectbox("Device", devices, help="auto: the GPU if there is one, else the processor")
     c = st.columns(5)
-    epochs = c[0].number_input("Epochs", value=20, step=1)
-    batch = c[1].number_input("Batch size", value=32, step=1)
-    lr = c[2].number_input("Learning rate", value=0.001, step=0.0001, format="%.5f")
-    folds = c[3].number_input("Participant folds", value=5, step=1, help="fold 0 is held out for validation")
+    epochs = c[0].number_input(
+        "Epochs", value=20, step=1, help="how many times training goes over all the data"
+    )
+    batch = c[1].number_input("Batch size", value=32, step=1, help="clips per training step")
+    lr = c[2].number_input("Learning rate", value=0.001, step=0.0001, format="%.5f",
+                           help="how big each training step is; lower it if the loss goes up or becomes nan")  # fmt: skip
+    folds = c[3].number_input("People set aside", value=5, step=1,
+                              help="the data's people are split into this many groups; one group is never "
+                              "trained on and measures how the model does on new people")  # fmt: skip
     processes = c[4].number_input("Processes", value=jobs.gpu_count() or 1, step=1,
-                                  help="more than 1 trains with DDP under torchrun: one process per GPU "
-                                  "(on a CPU each process takes a share of the cores)")  # fmt: skip
-    start = st.form_submit_button("Start", type="primary")
+                                  help="more than 1 trains on several GPUs at once (one process each, started with "
+                                  "torchrun); on a processor alone each process takes a share of the cores")  # fmt: skip
+    st.caption(f"**{preset}**: {PRESET_NOTES[preset]}.")
+    start = st.form_submit_button("Start", type="primary", disabled=not datasets)
 if not datasets:
-    st.info("No dataset in the data folders yet: see the Dataset explorer page for how to get one.")
+    st.info("No dataset in the data folders yet, so there is nothing to train on: see the Dataset explorer page "
+            "for how to get one.")  # fmt: skip
 if start:
     try:
         run = jobs.start_run(root, name, data, preset, int(epochs), int(batch), float(lr), device,

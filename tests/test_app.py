@@ -251,6 +251,7 @@ def test_dataset_explorer_without_data(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "nothing-here"))
     at = app("pages/3_Dataset_explorer.py")
     assert "kaggle competitions download -c asl-signs" in texts(at) and "slr extract" in texts(at)
+    assert "Dataset" not in [s.label for s in at.selectbox]  # nothing to pick, so no picker above the help
 
 
 @needs_shared
@@ -258,7 +259,7 @@ def test_dataset_explorer_bad_folders(app_env, monkeypatch, tmp_path):
     (tmp_path / "data" / "empty").mkdir(parents=True)
     monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "data"))
     at = app("pages/3_Dataset_explorer.py")
-    at.selectbox[0].select(at.selectbox[0].options[-1]).run()
+    assert "Dataset" not in [s.label for s in at.selectbox] and "kaggle competitions download" in texts(at)
     at.text_input[0].input("/etc").run()
     assert "outside the allowed folders" in at.error[0].value
     at.text_input[0].input(str(tmp_path / "data" / "empty")).run()
@@ -303,8 +304,20 @@ def test_live_page_says_the_server_is_busy_beyond_its_cap(app_env, monkeypatch):
     assert not at.warning and "camera component could not start here" in at.error[0].value
 
 
+def test_train_page_without_a_dataset_offers_no_start(app_env, monkeypatch):
+    monkeypatch.setenv("SLR_DATA_DIRS", str(app_env / "no-data"))
+    at = app("pages/5_Train.py")
+    assert at.button[0].label == "Start" and at.button[0].disabled
+    assert "nothing to train on" in texts(at)
+
+
 def test_train_form_refuses_impossible_values(app_env):
     at = app("pages/5_Train.py")
+    network = at.selectbox[0]
+    assert network.value == "conv" and "the bundled model's" in network.format_func(
+        "conv"
+    )  # the recipe it ships
+    assert "small network over the hand shapes" in texts(at)  # what each network is, in plain words
     at.number_input[0].set_value(0)  # epochs
     at.button[0].click().run()
     assert "Cannot start" in at.error[0].value and "epochs must be at least 1" in at.error[0].value

@@ -208,6 +208,29 @@ def hub_reachable() -> tuple[bool, str]:
     return reachable()
 
 
+def bundled_preset() -> str:
+    """The preset the bundled default model was trained with (its recipe's), else base."""
+    import yaml
+
+    from ..models.config import PRESETS
+
+    recipe = settings.default_model() / "train.yaml"
+    try:
+        preset = (yaml.safe_load(recipe.read_text()) or {}).get("preset", "base")
+    except (OSError, yaml.YAMLError):
+        preset = "base"
+    return preset if preset in PRESETS else "base"
+
+
+@st.cache_data(show_spinner=False)
+def preset_size(preset: str) -> str:
+    """A preset's size in parameters (for 251 classes), e.g. '0.58M parameters'."""
+    from ..models.build import build_model, count_parameters
+    from ..models.config import PRESETS, ModelConfig
+
+    return f"{count_parameters(build_model(ModelConfig(**{**PRESETS[preset], 'num_classes': 251}))) / 1e6:.2f}M parameters"
+
+
 def sentence_so_far():
     """The best sentence for the keywords as they are now (made again only when they change), or None."""
     entries = tuple(keywords())

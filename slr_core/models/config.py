@@ -83,3 +83,14 @@ PRESETS: dict[str, dict] = {
     # the small network over signer-invariant features only (convnet.py): the default model's
     "conv": dict(arch="conv", dim=256, global_blocks=2, conv_kernel=3, lips=False, hand_points=False),
 }
+
+
+# What each preset is, in plain words (the Train page and `slr train --preset` show it).
+PRESET_NOTES: dict[str, str] = {
+    "conv": "small network over the hand shapes and the wrists' place in the body's frame: what the bundled "
+    "model uses, the best measured for new signers when there is little data",
+    "tiny": "the hierarchical transformer, smallest: for quick tests",
+    "small": "the hierarchical transformer reading every point, small",
+    "base": "the hierarchical transformer reading every point: for large data (the full Kaggle set) on a GPU",
+    "large": "the hierarchical transformer, largest: for the full Kaggle set on several GPUs",
+}
