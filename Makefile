@@ -37,8 +37,8 @@ test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check slr_core tests bench pages app.py
-	$(BIN)/ruff format --check slr_core tests bench pages app.py
+	$(BIN)/ruff check slr_core tests bench app_pages app.py
+	$(BIN)/ruff format --check slr_core tests bench app_pages app.py
 	$(BIN)/mypy
 
 bench: $(STAMP)

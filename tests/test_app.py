@@ -1,14 +1,18 @@
 """Every page of the Streamlit app through AppTest: the happy path and the bad inputs."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from slr_core.models.checkpoint import load_model
 from slr_core.training.runs import Run
 
 from .conftest import DATA, REPO, needs_shared, popsign_clip, read_rgb_frames, wait_for_state, write_video
+
+MODEL = REPO / "models" / "asl250-popsign-kaggle2"
 
 TIMEOUT = 180
 
@@ -51,9 +55,19 @@ def test_home_shows_model_machine_and_keywords_from_the_url(app_env):
     assert "hello · thankyou" in body
     assert "What a new signer can expect" in body  # the cross-signer figures stored with the model
     shown = {m.label: m.value for m in at.metric}
-    assert (
-        shown["one-clip signs: top-1 / top-5"] == "15% / 37%" and shown["many-signer signs: top-1"] == "88%"
+    # every figure comes from the model's metadata (or the bench's file beside it), each saying what it covers
+    new = load_model(MODEL).meta["metrics"]["new_signers"]
+    assert shown["signs learned from one clip: right first / in the top 5"] == (
+        f"{new['one_clip_top1']:.0%} / {new['one_clip_top5']:.0%}"
     )
+    assert shown["hello and thankyou (many signers): right first"] == f"{new['many_signers_top1']:.0%}"
+    assert shown["words outside the vocabulary turned away"] == f"{new['oov_rejected']:.0%}"
+    own = load_model(MODEL).meta["metrics"]["open_set"]
+    assert f"{own['in_vocab_top1']:.1%}" in [m.value for m in at.metric]  # this model's own check, said apart
+    assert "averages over 5 ways of setting people aside" in body
+    personal = json.loads((MODEL / "personal.json").read_text())
+    assert f"{personal['library']:.0%} of your next repetitions" in body
+    assert "about 2 of your next 3" not in body and "9 in 10" not in body  # no figure typed into the page
     table = at.table[0].value
     assert "rules" in table.to_string() and "CPU" in table.to_string()
     assert at.query_params["kw"] == ["hello,thankyou"] or at.query_params["kw"] == "hello,thankyou"
@@ -69,7 +83,7 @@ def test_translate_edit_and_compose(app_env, monkeypatch):
     monkeypatch.setattr(
         huggingface_hub.constants, "ENDPOINT", "http://127.0.0.1:9"
     )  # a hub that is not there
-    at = app("pages/4_Translate.py", kw="thankyou,hello")
+    at = app("app_pages/4_Translate.py", kw="thankyou,hello")
     assert "composer: **rules**" in texts(at)
     download = button(at, "Download FLAN-T5 now")
     assert download.disabled and "Downloading is not possible here" in texts(at)  # not offered in vain
@@ -92,7 +106,7 @@ def test_translate_edit_and_compose(app_env, monkeypatch):
 
 
 def test_translate_offers_three_sentences_and_keeps_the_one_picked(app_env):
-    at = app("pages/4_Translate.py", kw="me,drink,cow{milk|water}")
+    at = app("app_pages/4_Translate.py", kw="me,drink,cow{milk|water}")
     assert "(or milk, water)" in texts(at)
     at.text_input[0].input("yesterday grandma cook food")  # a typed phrase: one keyword per word
     button(at, "Add").click().run()
@@ -105,7 +119,7 @@ def test_translate_offers_three_sentences_and_keeps_the_one_picked(app_env):
     choices = at.radio(key="sentence_choice")
     assert choices.options[0] == "I drink milk." and choices.options[-1] == "Write it my way"
     assert "read 'cow' as 'milk'" in texts(at)  # the look-alike read, and said
-    at = app("pages/4_Translate.py", kw="yesterday,grandma,cook,food")
+    at = app("app_pages/4_Translate.py", kw="yesterday,grandma,cook,food")
     button(at, "Translate").click().run()
     choices = at.radio(key="sentence_choice")
     assert choices.options[:2] == ["Grandma cooked food yesterday.", "Yesterday Grandma cooked food."]
@@ -120,7 +134,7 @@ def test_translate_offers_three_sentences_and_keeps_the_one_picked(app_env):
 
 @needs_shared
 def test_upload_a_real_clip(app_env):
-    at = app("pages/2_Upload_clip.py")
+    at = app("app_pages/2_Upload_clip.py")
     at.file_uploader[0].upload("please.mp4", popsign_clip("please").read_bytes(), "video/mp4")
     at.run()
     assert not at.exception
@@ -153,7 +167,7 @@ def test_upload_splits_a_long_clip_across_processes(app_env, monkeypatch):
     monkeypatch.setattr(extract, "SPLIT_MIN_S", 1.0)
     split, calls = extract.extract_split, []
     monkeypatch.setattr(extract, "extract_split", lambda *a, **k: calls.append(a[1]) or split(*a, **k))
-    at = app("pages/2_Upload_clip.py")
+    at = app("app_pages/2_Upload_clip.py")
     at.file_uploader[0].upload("please.mp4", popsign_clip("please").read_bytes(), "video/mp4")
     at.run(timeout=300)
     assert not at.exception and calls == [2]
@@ -162,7 +176,7 @@ def test_upload_splits_a_long_clip_across_processes(app_env, monkeypatch):
 
 @needs_shared
 def test_upload_shows_what_it_thought_when_nothing_is_accepted(app_env):
-    at = app("pages/2_Upload_clip.py")  # "about": a word outside the vocabulary the model rejects
+    at = app("app_pages/2_Upload_clip.py")  # "about": a word outside the vocabulary the model rejects
     at.file_uploader[0].upload("about.mp4", popsign_clip("about").read_bytes(), "video/mp4")
     at.run()
     assert not at.exception
@@ -177,7 +191,7 @@ def test_upload_shows_what_it_thought_when_nothing_is_accepted(app_env):
 @needs_shared
 def test_upload_refuses_a_clip_longer_than_the_servers_limit(app_env, monkeypatch):
     monkeypatch.setenv("SLR_MAX_CLIP_S", "1")
-    at = app("pages/2_Upload_clip.py")
+    at = app("app_pages/2_Upload_clip.py")
     at.file_uploader[0].upload("long.mp4", popsign_clip("please").read_bytes(), "video/mp4")
     at.run()
     assert not at.exception and "minutes long; this server takes clips of up to" in at.error[0].value
@@ -186,7 +200,7 @@ def test_upload_refuses_a_clip_longer_than_the_servers_limit(app_env, monkeypatc
 
 @needs_shared
 def test_upload_bad_files(app_env, tmp_path):
-    at = app("pages/2_Upload_clip.py")
+    at = app("app_pages/2_Upload_clip.py")
     at.file_uploader[0].upload("notes.mp4", b"not a video at all" * 100, "video/mp4")
     at.run()
     assert not at.exception and at.error and "notes.mp4" in at.error[0].value
@@ -204,7 +218,7 @@ def test_upload_bad_files(app_env, tmp_path):
 
 @needs_shared
 def test_dataset_explorer(app_env):
-    at = app("pages/3_Dataset_explorer.py")
+    at = app("app_pages/3_Dataset_explorer.py")
     options = at.selectbox[0].options  # by name and size, the largest first
     assert options[0] == "asl-signs-subset · 518 sequences", options
     assert "asl-signs-full-fixture · 12 sequences" in options and not any("/" in o for o in options[:2])
@@ -233,7 +247,7 @@ def test_dataset_explorer_extracts_a_folder_of_clips(app_env, monkeypatch, tmp_p
         shutil.copy(popsign_clip(word), clips / f"{word}.mp4")
     (clips / "labels.csv").write_text("path,sign\nplease.mp4,please\nhello.mp4,hello\n")
     monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "data"))
-    at = app("pages/3_Dataset_explorer.py")
+    at = app("app_pages/3_Dataset_explorer.py")
     assert at.selectbox[0].options[0] == "my-clips · video clips, keypoints not extracted yet"
     assert "2 labelled video clips" in texts(at)
     at.button[[b.label for b in at.button].index("Extract keypoints of 2 clips")].click().run()
@@ -249,7 +263,7 @@ def test_dataset_explorer_extracts_a_folder_of_clips(app_env, monkeypatch, tmp_p
 
 def test_dataset_explorer_without_data(app_env, monkeypatch, tmp_path):
     monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "nothing-here"))
-    at = app("pages/3_Dataset_explorer.py")
+    at = app("app_pages/3_Dataset_explorer.py")
     assert "kaggle competitions download -c asl-signs" in texts(at) and "slr extract" in texts(at)
     assert "Dataset" not in [s.label for s in at.selectbox]  # nothing to pick, so no picker above the help
 
@@ -258,7 +272,7 @@ def test_dataset_explorer_without_data(app_env, monkeypatch, tmp_path):
 def test_dataset_explorer_bad_folders(app_env, monkeypatch, tmp_path):
     (tmp_path / "data" / "empty").mkdir(parents=True)
     monkeypatch.setenv("SLR_DATA_DIRS", str(tmp_path / "data"))
-    at = app("pages/3_Dataset_explorer.py")
+    at = app("app_pages/3_Dataset_explorer.py")
     assert "Dataset" not in [s.label for s in at.selectbox] and "kaggle competitions download" in texts(at)
     at.text_input[0].input("/etc").run()
     assert "outside the allowed folders" in at.error[0].value
@@ -269,7 +283,7 @@ def test_dataset_explorer_bad_folders(app_env, monkeypatch, tmp_path):
 def test_live_page_without_a_server(app_env):
     # AppTest has no WebRTC server behind it: the page must say so, not crash (the browser test
     # drives the real camera path).
-    at = app("pages/1_Live_camera.py")
+    at = app("app_pages/1_Live_camera.py")
     assert "camera component could not start here" in at.error[0].value
     body = texts(at)
     assert "Learned from many signers (recognised best): hello, thankyou" in body
@@ -289,14 +303,12 @@ def test_live_page_says_the_server_is_busy_beyond_its_cap(app_env, monkeypatch):
     from slr_core.models.checkpoint import load_model
     from slr_core.recognition.predict import Classifier
 
-    from .test_live import MODEL
-
     monkeypatch.setattr(live, "_BUDGET", live.Budget())  # this test's own server
     monkeypatch.setattr(live, "ACTIVE_S", 600.0)  # "running" = processed a frame within 10 minutes
     monkeypatch.setenv("SLR_MAX_LIVE_SESSIONS", "1")
     someone = live.LiveSession(Classifier(load_model(MODEL)))  # another person's camera, one real frame
     someone.process(read_rgb_frames(popsign_clip("hello"))[0][10], 0.0)
-    at = app("pages/1_Live_camera.py")
+    at = app("app_pages/1_Live_camera.py")
     assert "The server is busy: 1 live camera session(s)" in at.warning[0].value
     assert "SLR_MAX_LIVE_SESSIONS=1" in at.warning[0].value and not at.error  # the camera is not offered
     someone.close()  # that person stops: the next try gets the camera (here: no WebRTC server)
@@ -306,13 +318,13 @@ def test_live_page_says_the_server_is_busy_beyond_its_cap(app_env, monkeypatch):
 
 def test_train_page_without_a_dataset_offers_no_start(app_env, monkeypatch):
     monkeypatch.setenv("SLR_DATA_DIRS", str(app_env / "no-data"))
-    at = app("pages/5_Train.py")
+    at = app("app_pages/5_Train.py")
     assert at.button[0].label == "Start" and at.button[0].disabled
     assert "nothing to train on" in texts(at)
 
 
 def test_train_form_refuses_impossible_values(app_env):
-    at = app("pages/5_Train.py")
+    at = app("app_pages/5_Train.py")
     network = at.selectbox[0]
     assert network.value == "conv" and "the bundled model's" in network.format_func(
         "conv"
@@ -334,7 +346,7 @@ def test_train_form_refuses_impossible_values(app_env):
 @needs_shared
 @pytest.mark.slow
 def test_train_a_run_then_use_its_model(app_env):
-    at = app("pages/5_Train.py")
+    at = app("app_pages/5_Train.py")
     assert at.multiselect[0].options[0] == "asl-signs-subset · 518 sequences"  # by name, the largest first
     assert at.multiselect[0].value == [str(DATA / "asl-signs-subset")]
     at.multiselect[0].set_value([str(DATA / "asl-signs-subset")])
@@ -347,7 +359,7 @@ def test_train_a_run_then_use_its_model(app_env):
     at.number_input[3].set_value(3)
     at.button[0].click().run()
     assert "Started apptest-run" in texts(at), texts(at)
-    reloaded = app("pages/5_Train.py")  # a reload is a new session: it finds the run by its folder
+    reloaded = app("app_pages/5_Train.py")  # a reload is a new session: it finds the run by its folder
     assert "apptest-run" in next(s for s in reloaded.selectbox if s.label == "Runs").options
     run_dir = app_env / "runs" / "apptest-run"
     ended = {"finished", "failed", "early-stopped", "interrupted"}
@@ -361,14 +373,14 @@ def test_train_a_run_then_use_its_model(app_env):
     use = next(b for b in at.button if b.label == "Use this model")
     use.click().run()
     assert Path(at.session_state["active_model"]) == run_dir / "model"
-    at.switch_page("pages/0_Home.py").run()
+    at.switch_page("app_pages/0_Home.py").run()
     assert not at.exception and "**apptest-run**" in texts(at)
 
 
 @needs_shared
 @pytest.mark.slow
 def test_my_signs_then_the_upload_page_knows_the_word(app_env):
-    at = app("pages/6_My_signs.py")
+    at = app("app_pages/6_My_signs.py")
     assert "No personal signs yet" in texts(at)
     at.text_input(key="new_word").input("grandpa").run()
     clip = popsign_clip("cat").read_bytes()  # any real clip of one sign: here it becomes "grandpa"
@@ -389,11 +401,11 @@ def test_my_signs_then_the_upload_page_knows_the_word(app_env):
     assert picker[0].endswith(" frames")
     assert any("teach that sign too" in c.value for c in at.caption)
     assert "Added 1 example(s) of “grandpa”." in [m.value for m in at.success]  # still shown after the rerun
-    up = app("pages/2_Upload_clip.py")
+    up = app("app_pages/2_Upload_clip.py")
     up.file_uploader[0].upload("again.mp4", clip, "video/mp4").run()
     assert not up.exception
     assert list(up.dataframe[0].value["sign"]) == ["grandpa (personal)"]
-    mine = app("pages/6_My_signs.py")
+    mine = app("app_pages/6_My_signs.py")
     mine.button[[b.label for b in mine.button].index("Delete this word")].click().run()
     assert "No personal signs yet" in texts(mine)
 
@@ -411,7 +423,7 @@ def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, repl
     for i in np.flatnonzero(ds.table["sign"] == "thankyou")[:3]:
         kp = ds.keypoints(int(i))
         lib.add("thankyou", kp.data, kp.times)
-    at = app("pages/6_My_signs.py")
+    at = app("app_pages/6_My_signs.py")
     assert "Fine-tune the model to your signs" in texts(at)
     picker = at.multiselect(key="finetune_data")
     assert [p.name for p in picker.value] == ["asl-signs-subset"]  # what the model was trained on
@@ -429,7 +441,7 @@ def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, repl
     Library.open(app_env / "library").add("hello", kp.data, kp.times)  # one more example since then
     at.run()
     assert "fine-tuned to other examples than your library holds now (thankyou: 3)" in texts(at)
-    at.switch_page("pages/0_Home.py").run()
+    at.switch_page("app_pages/0_Home.py").run()
     body = texts(at)
     assert not at.exception and "**asl250-popsign-kaggle2 + personal signs**" in body
     assert "Fine-tuned from asl250-popsign-kaggle2 to your examples: thankyou (3) (3 steps" in body

@@ -138,16 +138,19 @@ def test_live_camera_recognises_a_sign(server, browser):
     # (the first pass of the looping clip may reach the server half-way, and give another sign)
     assert f"{SIGN} ·" in body and re.search(rf"Keywords: .*\b{SIGN}\b", body), body[-2000:]
     # the status line is redrawn with each refresh: wait for it rather than read it once
-    page.get_by_text("frames processed per second", exact=False).first.wait_for(timeout=60_000)
+    # (on a loaded machine the line gives way to "This computer is behind", which says the same)
+    wait_text(page, r"frames processed per second|This computer is behind", limit_s=120)
     # the sentence so far follows the keywords (the page redraws it within a refresh of a new sign)
     page.get_by_text("Sentence so far:", exact=False).first.wait_for(timeout=60_000)
     assert re.search(r"Sentence so far: \S", page.inner_text("body")), page.inner_text("body")[-2000:]
     frame.get_by_role("button", name="STOP").click()
-    # one repetition is one keyword (no "please · please" from a sign cut in two), and the page can take
-    # back what it added
-    wait_text(page, r"Camera stopped")
-    shown = re.search(r"Keywords: (.*)", page.inner_text("body")).group(1).split(" · ")
-    assert all(a != b for a, b in zip(shown, shown[1:])), shown
+    # each sign listed is one keyword (a repetition cut in two is merged, not added twice; the camera
+    # loops the clip, so the signer really signs it again and again), and the page can take back what it added
+    wait_text(page, r"Camera stopped[\s\S]*Keywords: ")
+    body = page.inner_text("body")
+    listed = re.findall(rf"^{SIGN}\b.* · \d+% · ", body, flags=re.MULTILINE)
+    keywords = re.search(r"Keywords: (.*)", body).group(1).split(" · ")
+    assert len(listed) == len(keywords) or len(listed) == 10, (listed, keywords)  # the list shows the last 10
     page.get_by_role("button", name="Clear recognised signs").click()
     wait_text(page, r"Keywords: none yet")
 
@@ -169,11 +172,18 @@ def test_upload_page_in_the_browser(server, browser):
     assert skeleton.evaluate("img => img.naturalWidth") > 100
     # a click on the sign's bar of the timeline plays the clip from that sign's start
     bar = page.locator(".vega-embed g.mark-rect path[aria-label*='row: signs']")
-    assert f"what: {SIGN}" in bar.first.get_attribute("aria-label")
+    label = bar.first.get_attribute("aria-label")
+    assert f"name: {SIGN}" in label and "what: sign" in label  # the bar carries the sign's name
     assert page.get_by_text("The clip, from", exact=False).count() == 0
     bar.first.click()
-    start = re.search(r"from: ([0-9.]+)", bar.first.get_attribute("aria-label")).group(1)
-    page.get_by_text(f"The clip, from {float(start):.1f} s").wait_for(timeout=60_000)
+    start, end = (float(re.search(rf"{k}: ([0-9.]+)", label).group(1)) for k in ("from", "to"))
+    page.get_by_text(f"The clip, from {start:.1f} s to {end:.1f} s").wait_for(timeout=60_000)
+    # the player holds that span alone (the whole clip is longer): it starts at the sign and stops at its end
+    player = page.locator("video").first
+    page.wait_for_function("() => { const v = document.querySelector('video'); return v && v.duration > 0 }")
+    assert abs(player.evaluate("v => v.duration") - (end - start)) < 0.5
+    page.get_by_role("button", name="Show the whole clip").click()
+    page.get_by_text("The clip, from", exact=False).first.wait_for(state="detached", timeout=60_000)
 
 
 @pytest.mark.parametrize("path, marker", [("", "Active model"), ("/Translate", "Keywords"),

@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import REPO
 
-TARGETS = ["slr_core", "tests", "bench", "pages", "app.py"]
+TARGETS = ["slr_core", "tests", "bench", "app_pages", "app.py"]
 
 
 def ruff() -> list[str]:

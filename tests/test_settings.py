@@ -17,7 +17,7 @@ def test_every_setting_read_in_slr_core_is_in_the_table():
 
     names = {s.name for s in settings.SETTINGS}
     used = set()
-    for path in [*(REPO / "slr_core").rglob("*.py"), *(REPO / "pages").glob("*.py"), REPO / "app.py"]:
+    for path in [*(REPO / "slr_core").rglob("*.py"), *(REPO / "app_pages").glob("*.py"), REPO / "app.py"]:
         used |= set(re.findall(r"\bSLR_[A-Z0-9_]+\b", path.read_text()))
     assert used <= names, used - names
     with pytest.raises(KeyError):

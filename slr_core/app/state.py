@@ -8,6 +8,7 @@ The app reads and writes only inside its folders: paths typed by a user are chec
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,6 +156,31 @@ def dataset_name(folder: Path) -> str:
 
 
 # --- keywords --------------------------------------------------------------------------------------
+
+
+PERSONAL_FIGURES = "personal.json"  # written beside a model by bench/bench_personal.py --write
+
+
+def personal_figures(model_dir: Path) -> str:
+    """What a person's own examples give with this model's recipe, as the bench measured it ('' when
+    it was not measured for this model)."""
+    try:
+        f = json.loads((Path(model_dir) / PERSONAL_FIGURES).read_text())
+        return (
+            f"With {f['examples']} of your own examples of a sign, {f['library']:.0%} of your next repetitions "
+            f"were recognised ({f['signers']} signers, {f['what']}; with your shoulders in view), "
+            f"{f['finetuned']:.0%} once the model was fine-tuned to them; with 1 example, {f['one_example']:.0%}."
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+def card_markdown(text: str) -> str:
+    """A model card shown inside a page: its title dropped (the expander names it), its headings made
+    smaller than the page's own."""
+    if text.startswith("# "):
+        text = text.split("\n", 1)[1] if "\n" in text else ""
+    return re.sub(r"^(#{1,3}) ", lambda m: "#" * (len(m.group(1)) + 3) + " ", text, flags=re.MULTILINE)
 
 
 def keypoints_digest(data) -> str:

@@ -26,13 +26,13 @@ class Page:
 
 
 PAGES = (
-    Page("pages/0_Home.py", "Home", ":material/home:", ""),
-    Page("pages/1_Live_camera.py", "Live camera", ":material/videocam:", "Live_camera"),
-    Page("pages/2_Upload_clip.py", "Upload clip", ":material/movie:", "Upload_clip"),
-    Page("pages/3_Dataset_explorer.py", "Dataset explorer", ":material/dataset:", "Dataset_explorer"),
-    Page("pages/4_Translate.py", "Translate", ":material/translate:", "Translate"),
-    Page("pages/5_Train.py", "Train", ":material/model_training:", "Train"),
-    Page("pages/6_My_signs.py", "My signs", ":material/back_hand:", "My_signs"),
+    Page("app_pages/0_Home.py", "Home", ":material/home:", ""),
+    Page("app_pages/1_Live_camera.py", "Live camera", ":material/videocam:", "Live_camera"),
+    Page("app_pages/2_Upload_clip.py", "Upload clip", ":material/movie:", "Upload_clip"),
+    Page("app_pages/3_Dataset_explorer.py", "Dataset explorer", ":material/dataset:", "Dataset_explorer"),
+    Page("app_pages/4_Translate.py", "Translate", ":material/translate:", "Translate"),
+    Page("app_pages/5_Train.py", "Train", ":material/model_training:", "Train"),
+    Page("app_pages/6_My_signs.py", "My signs", ":material/back_hand:", "My_signs"),
 )
 PAGE = {p.title: p for p in PAGES}
 KEYWORDS = "keywords"

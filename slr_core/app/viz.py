@@ -68,30 +68,47 @@ def _frame_fit(kp: Keypoints, size: int, margin: float = 0.08):
 
 
 def render_frames(
-    kp: Keypoints, size: int = 320, max_frames: int = 120, caption: str = ""
+    kp: Keypoints, size: int = 320, max_frames: int = 120, caption: str = "", aspect: float = 1.0
 ) -> list[np.ndarray]:
-    """One RGB image per frame (at most `max_frames`, evenly picked) of the skeleton on white."""
+    """One RGB image per frame (at most `max_frames`, evenly picked) of the skeleton on white, `size`
+    wide and `aspect` times as high (a clip's own shape, so that it stands beside the clip)."""
     if len(kp) == 0:
         return []
     fit = _frame_fit(kp, size)
+    height = max(int(round(size * aspect)), 32)
     idx = np.linspace(0, len(kp) - 1, min(len(kp), max_frames)).round().astype(int)
     frames = []
     for i in idx:
-        canvas = np.full((size, size, 3), 255, np.uint8)
+        canvas = np.full((max(height, size), size, 3), 255, np.uint8)
         draw_skeleton(canvas, kp.data[i], fit)
         label = f"{caption}  {kp.times[i]:.2f}s" if caption else f"{kp.times[i]:.2f}s"
         cv2.putText(
             canvas, label, (8, size - 10), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (40, 40, 40), 1, cv2.LINE_AA
         )
-        frames.append(canvas)
+        frames.append(_to_height(canvas, height))
     return frames
 
 
-def animation_gif(kp: Keypoints, size: int = 320, caption: str = "", max_frames: int = 120) -> bytes:
-    """An animated GIF of the sequence's skeleton (played at the clip's own speed)."""
+def _to_height(canvas: np.ndarray, height: int) -> np.ndarray:
+    """A square drawing fitted into `height` rows (shrunk to fit, centred on white)."""
+    size = canvas.shape[1]
+    if height >= size:
+        return canvas[:height] if canvas.shape[0] > height else canvas
+    small = cv2.resize(canvas[:size], (height, height), interpolation=cv2.INTER_AREA)
+    out = np.full((height, size, 3), 255, np.uint8)
+    left = (size - height) // 2
+    out[:, left : left + height] = small
+    return out
+
+
+def animation_gif(
+    kp: Keypoints, size: int = 320, caption: str = "", max_frames: int = 120, aspect: float = 1.0
+) -> bytes:
+    """An animated GIF of the sequence's skeleton (played at the clip's own speed), `aspect` times as
+    high as wide."""
     from PIL import Image
 
-    frames = render_frames(kp, size, max_frames, caption)
+    frames = render_frames(kp, size, max_frames, caption, aspect)
     if not frames:
         raise ValueError("the sequence has no frames to animate")
     duration_ms = (

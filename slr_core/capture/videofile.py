@@ -42,3 +42,17 @@ def write_video(
         for packet in stream.encode():
             out.mux(packet)
     return path
+
+
+def cut(src: str | Path, start: float, end: float, dst: str | Path) -> Path:
+    """The part of a clip from `start` to `end` seconds (to the frame), as an H.264 mp4 any browser
+    plays: a sign's span on its own (the player seeks only to whole seconds)."""
+    from .extract import _read_frames, open_video
+
+    cap, fps, _ = open_video(src)
+    frames = (
+        f
+        for t, f in itertools.takewhile(lambda tf: tf[0] <= end + 1e-6, _read_frames(cap, fps))
+        if t >= start
+    )
+    return write_video(dst, frames, fps)

@@ -68,7 +68,7 @@ def evaluate_library(
     cache = load_or_build_cache(ds, cache_dir, progress=progress)
     truth = np.asarray(ds.table["sign"])[cache.keep]
     alone = Classifier(pc.loaded, device=pc.device)
-    rows = {"library": [], "model alone": []}
+    rows: dict[str, list[tuple[str, bool, bool]]] = {"library": [], "model alone": []}
     for i in tqdm(range(len(cache)), desc="eval", unit="clip", disable=not progress):
         data, times = cache.get(i)
         for name, classifier in (("library", pc), ("model alone", alone)):

@@ -16,6 +16,7 @@ from slr_core.app import ui
 from slr_core.app.viz import animation_gif
 from slr_core.base import settings
 from slr_core.capture.extract import VIDEO_SUFFIXES, VideoError, clip_seconds
+from slr_core.capture.videofile import cut
 from slr_core.recognition.streaming import clip_guess, recognize_clip
 
 ACCEPTED = [s.lstrip(".") for s in VIDEO_SUFFIXES]
@@ -65,29 +66,35 @@ def hand_spans(kp) -> list[tuple[float, float]]:
     return [(float(kp.times[a]), float(kp.times[b - 1])) for a, b in zip(edges[::2], edges[1::2])]
 
 
+COLOURS = {"hands in view": "#b0b0b0", "sign": "#1f77b4", "your sign": "#ff7f0e"}  # the same on every clip
+
+
 def timeline(kp, events) -> alt.Chart:
-    """Where the hands are in view (grey) and each sign found (coloured), over the clip's time."""
+    """Where the hands are in view (grey) and each sign found (blue; your own signs orange), named on
+    its bar, over the clip's time."""
     rows = [
-        {"row": "hands in view", "from": a, "to": max(b, a + 0.03), "what": "hands"}
+        {"row": "hands in view", "from": a, "to": max(b, a + 0.03), "what": "hands in view", "name": ""}
         for a, b in hand_spans(kp)
     ]
     rows += [
-        {"row": "signs", "from": e.start, "to": max(e.end, e.start + 0.03), "what": e.label} for e in events
-    ]
+        {"row": "signs", "from": e.start, "to": max(e.end, e.start + 0.03),
+         "what": "your sign" if e.personal else "sign", "name": e.label}
+        for e in events
+    ]  # fmt: skip
     scale = alt.Scale(domain=[0, max(kp.duration, 0.1)])
-    return (
-        alt.Chart(pd.DataFrame(rows))
-        .mark_bar(height=18, cursor="pointer")
-        .encode(
-            x=alt.X("from:Q", title="seconds", scale=scale),
-            x2="to:Q",
-            y=alt.Y("row:N", title=None),
-            color=alt.Color("what:N", legend=None),
-            tooltip=["what", "from", "to"],
-        )  # fmt: skip
-        .add_params(alt.selection_point(name=PICK, fields=["from", "to"], on="click"))
-        .properties(height=150)  # the whole chart: its axis takes about 80 px of it
+    base = alt.Chart(pd.DataFrame(rows)).encode(
+        x=alt.X("from:Q", title="seconds", scale=scale), y=alt.Y("row:N", title=None)
     )
+    colour = alt.Color(
+        "what:N", scale=alt.Scale(domain=list(COLOURS), range=list(COLOURS.values())), legend=None
+    )
+    bars = (
+        base.mark_bar(height=18, cursor="pointer")
+        .encode(x2="to:Q", color=colour, tooltip=["name", "what", "from", "to"])
+        .add_params(alt.selection_point(name=PICK, fields=["from", "to"], on="click"))
+    )
+    names = base.mark_text(align="left", dx=3, dy=-14, fontSize=11).encode(text="name:N")
+    return alt.layer(bars, names).properties(height=150)  # the whole chart: its axis takes about 80 px
 
 
 def picked_span(event, last) -> tuple[tuple[float, float] | None, object]:
@@ -96,6 +103,25 @@ def picked_span(event, last) -> tuple[tuple[float, float] | None, object]:
     chosen = (event or {}).get("selection", {}).get(PICK) or []
     now = (float(chosen[0]["from"]), float(chosen[0]["to"])) if chosen else None
     return (now if now is not None and now != last else None), now
+
+
+def span_clip(upload, start: float, end: float, *_) -> bytes:
+    """A sign's span of the uploaded clip on its own (an mp4 made once per span, in a temporary folder)."""
+    made = st.session_state.setdefault("span_clips", {})
+    key = (upload.name, upload.size, round(start, 2), round(end, 2))
+    if key not in made:
+        with tempfile.TemporaryDirectory(prefix="slr-span-") as tmp:
+            src = Path(tmp) / f"clip{Path(upload.name).suffix.lower()}"
+            src.write_bytes(upload.getbuffer())
+            made.clear()  # one span at a time is kept
+            made[key] = cut(src, start, end, Path(tmp) / "span.mp4").read_bytes()
+    return made[key]
+
+
+def kp_aspect(kp) -> float:
+    """The clip's height over its width (1 when not known)."""
+    w, h = kp.meta.get("width"), kp.meta.get("height")
+    return float(h) / float(w) if w and h else 1.0
 
 
 def show_guess(guess, threshold: float) -> None:
@@ -113,6 +139,7 @@ upload = st.file_uploader("Video clip", type=ACCEPTED, accept_multiple_files=Fal
 if upload is not None and classifier is not None:
     key = (upload.name, upload.size, str(classifier.loaded.path))
     if st.session_state.get("upload_key") != key:
+        st.session_state.pop("upload_play", None)  # a span chosen in the last clip is not this one's
         bar = st.progress(0.0, text="Finding hands, lips and arms ...")
         st.session_state["upload_result"] = analyse(upload, classifier, bar)
         st.session_state["upload_key"] = key
@@ -161,7 +188,7 @@ if result:
             cols[0].caption("Play a sign's span:")
             for i, e in enumerate(events, start=1):
                 if cols[i].button(f"▶ {e.label} at {e.start:.1f} s", key=f"play{i}"):
-                    st.session_state["upload_play"] = (result["name"], e.start, e.end)
+                    st.session_state["upload_play"] = (result["name"], e.start, e.end, e.label)
         if hands:
             st.caption("Click a bar of the timeline to play that part of the clip.")
             event = st.altair_chart(timeline(kp, events), width="stretch", on_select="rerun", key="timeline")
@@ -171,15 +198,27 @@ if result:
             if span is not None:
                 st.session_state["upload_play"] = (result["name"], *span)
         play = st.session_state.get("upload_play")
-        start, end = (play[1], play[2] + 0.3) if play and play[0] == result["name"] else (0.0, None)
+        span = play[1:] if play and play[0] == result["name"] else None
         left, right = st.columns(2)
-        # the uploader still holds the file (a result is shown only while it does): no copy of it here
-        left.video(upload, format=upload.type or "video/mp4", start_time=max(start - 0.2, 0.0), end_time=end)
-        left.caption("The clip" + (f", from {start:.1f} s" if end else ""))
+        if span is None:
+            # the uploader still holds the file (a result is shown only while it does): no copy of it here
+            left.video(upload, format=upload.type or "video/mp4")
+            left.caption("The clip")
+        else:
+            left.video(span_clip(upload, *span), format="video/mp4", autoplay=True)
+            left.caption(
+                f"The clip, from {span[0]:.1f} s to {span[1]:.1f} s"
+                + (f" ({span[2]})" if len(span) > 2 else "")
+            )
+            if left.button("Show the whole clip"):
+                st.session_state.pop("upload_play", None)
+                st.rerun()
         if hands:
             if "gif" not in result:  # drawn once per clip, not on every rerun
                 with st.spinner("Drawing the skeleton ..."):
-                    result["gif"] = animation_gif(kp, size=480, caption=result["name"][:30])
+                    result["gif"] = animation_gif(
+                        kp, size=480, caption=result["name"][:30], aspect=kp_aspect(kp)
+                    )
             right.image(result["gif"], caption="Its skeleton, as the model sees it", width="stretch")
 elif classifier is None:
     st.stop()
