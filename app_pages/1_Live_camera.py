@@ -114,7 +114,7 @@ def render(playing: bool) -> None:
             st.subheader("Recognised")
             for e in reversed(events[-10:]):
                 kind = " · fingerspelled" if e.spelled else " · personal" if e.personal else ""
-                st.markdown(f"**{e.label}**{kind} · {e.confidence:.0%} · {e.start:.1f}-{e.end:.1f} s  "
+                st.markdown(f"**{e.label}**{kind} · {app_state.confidence_text(e.confidence, e.personal)} · {e.start:.1f}-{e.end:.1f} s  "
                             f"<span style='color:gray'>({', '.join(n for n, _ in e.top5[1:4])})</span>",
                             unsafe_allow_html=True)  # fmt: skip
         else:

@@ -169,8 +169,8 @@ if result:
                         "from (s)": round(e.start, 2),
                         "to (s)": round(e.end, 2),
                         "sign": e.label + (" (personal)" if e.personal else ""),
-                        "confidence": f"{e.confidence:.0%}",
-                        "top-5": ", ".join(f"{n} {p:.0%}" for n, p in e.top5),
+                        "confidence": app_state.confidence_text(e.confidence, e.personal),
+                        "top-5": app_state.top5_text(e.top5, e.personal),
                     }
                     for e in events
                 ],

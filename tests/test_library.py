@@ -263,3 +263,40 @@ def test_slr_eval_with_a_library(tmp_path, capsys):
         slr(["eval", "--model", str(MODEL), "--data", str(SUBSET), "--library", str(tmp_path / "empty")]) == 2
     )
     assert "the library is empty" in capsys.readouterr().err
+
+
+@needs_shared
+def test_a_near_miss_gives_way_to_a_sign_the_model_is_sure_of(tmp_path, extractor):
+    """A word taught from the apple studio clip ("fruit"): the studio clip of airplane, which the model
+    reads as airplane at over 90%, moves enough like it for the movement check to accept a near miss;
+    the model's sure answer wins unless told never to (issue: "fruit (personal) 53%" over "drink 96%")."""
+    from slr_core.capture.extract import extract_video
+    from slr_core.capture.landmarks import PIPELINE_ROWS
+    from slr_core.models.checkpoint import load_model
+    from slr_core.recognition.matcher import MODEL_SURE
+
+    from .conftest import popsign_clip
+
+    apple, airplane = (extract_video(popsign_clip(w), extractor) for w in ("apple", "airplane"))
+    lib = Library.open(tmp_path / "lib")
+    lib.add("fruit", apple.data[:, PIPELINE_ROWS], apple.times, source="apple.mp4")
+    loaded = load_model(MODEL)
+    data, times = airplane.data[:, PIPELINE_ROWS], airplane.times
+    never = PersonalClassifier(loaded, lib, model_sure=None).guess(data, times)
+    assert never is not None and never.personal and never.label == "fruit"  # the case the rule is for
+    pc = PersonalClassifier(loaded, lib)
+    model = pc.decide(pc.probabilities(data, times))
+    assert model.label == "airplane" and model.probability >= max(MODEL_SURE, 0.9)
+    g = pc.guess(data, times)
+    assert g is not None and not g.personal and g.label == "airplane"
+    mine = pc.guess(apple.data[:, PIPELINE_ROWS], apple.times)  # the word's own clip is still the word
+    assert mine is not None and mine.personal and mine.label == "fruit"
+
+
+def test_a_personal_answer_is_shown_apart_from_the_models_probabilities():
+    from slr_core.app.state import confidence_text, top5_text
+
+    top5 = [("fruit", 0.53), ("drink", 0.96), ("milk", 0.02), ("eat", 0.01)]
+    assert top5_text(top5, personal=True) == "fruit (your sign), drink 96%, milk 2%, eat 1%"
+    assert confidence_text(0.53, personal=True) == "53% like your examples"
+    assert top5_text([("drink", 0.96), ("milk", 0.02)], personal=False) == "drink 96%, milk 2%"

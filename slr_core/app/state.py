@@ -226,6 +226,21 @@ def event_keyword(label: str, top5) -> str:
     return keyword_entry(label, alts[:MAX_LOOK_ALIKES])
 
 
+def confidence_text(confidence: float, personal: bool) -> str:
+    """How sure an answer is, in words that do not mix two scales: the model's probability, or how
+    alike a window is to the person's own examples."""
+    return f"{confidence:.0%} like your examples" if personal else f"{confidence:.0%}"
+
+
+def top5_text(top5, personal: bool) -> str:
+    """A sign's top-5 as one line, the model's signs by their probability; a personal word (first,
+    when it won) is named as yours rather than given a number on another scale."""
+    items = list(top5)
+    mine = [f"{items[0][0]} (your sign)"] if personal and items else []
+    rest = sorted(items[1:] if personal else items, key=lambda np_: -np_[1])
+    return ", ".join([*mine, *(f"{n} {p:.0%}" for n, p in rest)])
+
+
 def as_keywords(entries: list[str]) -> list:
     """Stored keywords as the sentence composer takes them (language.glosses.Keyword)."""
     from ..language.glosses import Keyword
