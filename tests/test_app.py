@@ -65,6 +65,10 @@ def test_home_shows_model_machine_and_keywords_from_the_url(app_env):
     own = load_model(MODEL).meta["metrics"]["open_set"]
     assert f"{own['in_vocab_top1']:.1%}" in [m.value for m in at.metric]  # this model's own check, said apart
     assert "averages over 5 ways of setting people aside" in body
+    card = next(m.value for m in at.markdown if "What it can and cannot do" in m.value)
+    assert (
+        "\n## " not in "\n" + card and "#### What it can and cannot do" in card
+    )  # under the page's headings
     personal = json.loads((MODEL / "personal.json").read_text())
     assert f"{personal['library']:.0%} of your next repetitions" in body
     assert "about 2 of your next 3" not in body and "9 in 10" not in body  # no figure typed into the page
@@ -103,6 +107,17 @@ def test_translate_edit_and_compose(app_env, monkeypatch):
     assert at.session_state["keywords"] == []
     assert "No keywords yet" in texts(at)
     assert len(at.session_state["history"]) == 1
+
+
+def test_translate_says_which_keywords_it_left_out(app_env):
+    words = [f"w{i}" for i in range(56)]
+    at = app("app_pages/4_Translate.py", kw=",".join(["hello", "hello", "dog", "dog", *words]))
+    assert len(at.session_state["keywords"]) == 60  # all listed
+    button(at, "Translate").click().run()
+    note = at.session_state["history"][0]["note"]
+    assert note.startswith(
+        "2 repeated keyword(s) in a row read once; used the last 50 of 58 keywords; left out: hello dog w0"
+    )
 
 
 def test_translate_offers_three_sentences_and_keeps_the_one_picked(app_env):

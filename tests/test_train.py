@@ -81,6 +81,25 @@ def test_train_end_to_end(small_dataset, tmp_path):
     assert "epochs: 2" in (out / "config.yaml").read_text()
 
 
+def test_the_transformer_on_invariant_inputs_trains(small_dataset, tmp_path):
+    """A tiny real run of the transformer over the signer-independent inputs (--preset invariant)."""
+    out = tmp_path / "run"
+    tiny_dims = {
+        "group_dim": 32,
+        "dim": 64,
+        "num_heads": 2,
+        "local_blocks": 1,
+        "global_blocks": 1,
+        "head_dim": 128,
+    }
+    result = train(config(small_dataset, out, preset="invariant", model=tiny_dims), progress=False)
+    assert result.state == "finished"
+    loaded = load_model(out / "model")
+    assert loaded.config.inputs == "invariant" and loaded.config.arch == "transformer"
+    steps = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(r["loss"]) for r in steps if r["type"] == "step")
+
+
 def test_resume_continues_exactly(small_dataset, tmp_path):
     straight = tmp_path / "straight"
     train(config(small_dataset, straight), progress=False)

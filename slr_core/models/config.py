@@ -33,6 +33,9 @@ class ModelConfig:
     lips: bool = True
     hand_points: bool = True
     head: str = "linear"  # linear | cosine (a class is a direction: closer to nearest-prototype)
+    # The transformer's front: "points" (every point, group by group) or "invariant" (what carries
+    # between people, as the conv net reads it: common.invariant_inputs).
+    inputs: str = "points"
     cosine_scale: float = 16.0
 
     def __post_init__(self) -> None:
@@ -62,6 +65,8 @@ class ModelConfig:
             raise ConfigError(f"arch must be transformer or conv, got {self.arch!r}")
         if self.head not in ("linear", "cosine"):
             raise ConfigError(f"head must be linear or cosine, got {self.head!r}")
+        if self.inputs not in ("points", "invariant"):
+            raise ConfigError(f"inputs must be points or invariant, got {self.inputs!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +87,9 @@ PRESETS: dict[str, dict] = {
     "large": dict(group_dim=128, dim=256, num_heads=8, local_blocks=3, global_blocks=3, head_dim=512),
     # the small network over signer-invariant features only (convnet.py): the default model's
     "conv": dict(arch="conv", dim=256, global_blocks=2, conv_kernel=3, lips=False, hand_points=False),
+    # the hierarchical transformer (local and global blocks, RoPE, SwiGLU, RMSNorm, multi-scale pooling,
+    # the head with auxiliary classifiers) over the conv net's signer-independent inputs
+    "invariant": dict(inputs="invariant", conv_kernel=3, lips=False, hand_points=False),
 }
 
 
@@ -89,6 +97,8 @@ PRESETS: dict[str, dict] = {
 PRESET_NOTES: dict[str, str] = {
     "conv": "small network over the hand shapes and the wrists' place in the body's frame: what the bundled "
     "model uses, the best measured for new signers when there is little data",
+    "invariant": "the hierarchical transformer over what the conv net reads (hand shapes, wrists in the "
+    "body's frame): the transformer for new signers, measured beside the conv net (docs/accuracy.md)",
     "tiny": "the hierarchical transformer, smallest: for quick tests",
     "small": "the hierarchical transformer reading every point, small",
     "base": "the hierarchical transformer reading every point: for large data (the full Kaggle set) on a GPU",

@@ -19,27 +19,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..features.handshape import N_HAND_FEATURES
-from .common import HAND_GROUP_INDEX, WRIST_POINTS, masked_max, masked_mean, output_layer
+from .common import IN_FEATURES, MaskedConv, invariant_inputs, masked_max, masked_mean, output_layer
 from .config import ModelConfig
-
-IN_FEATURES = 2 * 2 + 2 * N_HAND_FEATURES + 2
-
-
-class MaskedConv(nn.Module):
-    """Conv1d over time that never reads padding: padded frames are zeroed before and after."""
-
-    def __init__(self, dim: int, kernel: int, drop: float) -> None:
-        super().__init__()
-        self.conv = nn.Conv1d(dim, dim, kernel, padding=kernel // 2)
-        self.act = nn.GELU()
-        self.drop = nn.Dropout(drop)
-        self.norm = nn.LayerNorm(dim)
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:  # b t d
-        m = mask[..., None].to(x.dtype)
-        y = self.conv((x * m).transpose(1, 2)).transpose(1, 2)
-        return self.norm(x + self.drop(self.act(y))) * m
 
 
 class InvariantConvNet(nn.Module):
@@ -63,10 +44,7 @@ class InvariantConvNet(nn.Module):
         groups: torch.Tensor,  # b t 4 bool
         positions: torch.Tensor,  # b t (unused: the frames are in time order)
     ) -> dict[str, torch.Tensor]:
-        b, t = mask.shape
-        seen = (groups[..., HAND_GROUP_INDEX] & mask[..., None]).to(x.dtype)  # b t 2
-        wrists = x[:, :, WRIST_POINTS] * seen[..., None]  # b t 2 2
-        feats = torch.cat([wrists.reshape(b, t, -1), (hands * seen[..., None]).reshape(b, t, -1), seen], -1)
+        feats = invariant_inputs(x, hands, mask, groups)  # b t IN_FEATURES
         h = self.embed(feats) * mask[..., None]
         for block in self.blocks:
             h = block(h, mask)

@@ -1,9 +1,13 @@
 """The hierarchical transformer for isolated signs (after the seeds' HiT).
 
     x (b, t, 87, 2), hands (b, t, 2, 32)
-                    -> GroupEmbedding (lips, left hand, right hand, pose; learned 'missing' vectors)
-                    -> CrossModalAttention (hand <-> hand, lips <-> pose)
-                    -> PatchEmbedding (fuse groups, temporal patches of `patch` frames)
+                    -> the front, by ``config.inputs``:
+                       "points": GroupEmbedding (lips, left hand, right hand, pose; learned 'missing'
+                       vectors) -> CrossModalAttention (hand <-> hand, lips <-> pose) -> PatchEmbedding
+                       (fuse groups, temporal patches of `patch` frames);
+                       "invariant": InvariantFront (the signer-independent inputs the conv net reads,
+                       ``common.invariant_inputs``, embedded per frame, the conv net's masked temporal
+                       convolution as a stem, patches of `patch` frames)
                     -> local blocks (windowed attention) -> TemporalConv -> global blocks
                     -> MultiScalePooling (mean, max, adaptive 1/2/4/8, attention)
                     -> ClassifierHead (head on final + intermediate features, auxiliary heads,
@@ -21,7 +25,16 @@ from torch import nn
 from ..capture.landmarks import MODEL_GROUP_NAMES, MODEL_GROUPS, N_MODEL_POINTS
 from ..features.handshape import N_HAND_FEATURES
 from ..features.preprocess import N_GROUPS
-from .common import HAND_SLOT, HANDS, masked_max, masked_mean, output_layer
+from .common import (
+    HAND_SLOT,
+    HANDS,
+    IN_FEATURES,
+    MaskedConv,
+    invariant_inputs,
+    masked_max,
+    masked_mean,
+    output_layer,
+)
 from .config import ModelConfig
 from .layers import Attention, Residual, RMSNorm, TemporalConv, TransformerBlock, band_mask, key_mask, rotary
 
@@ -97,11 +110,36 @@ class PatchEmbedding(nn.Module):
     def forward(self, streams: list[torch.Tensor], mask: torch.Tensor, positions: torch.Tensor):
         x = torch.cat(streams, dim=-1) * mask[..., None]  # b t 4g, padding zeroed
         x = self.norm(self.proj(x.transpose(1, 2)).transpose(1, 2))  # b n d
-        b, t = mask.shape
-        m = mask.view(b, t // self.patch, self.patch)
-        token_mask = m.any(-1)
-        pos = (positions.view_as(m) * m).sum(-1) / m.sum(-1).clamp(min=1)
+        token_mask, pos = tokens(mask, positions, self.patch)
         return x * token_mask[..., None], token_mask, pos
+
+
+def tokens(mask: torch.Tensor, positions: torch.Tensor, patch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which tokens of `patch` frames hold a frame (b n), and each token's time (b n): the mean of its
+    frames' times."""
+    b, t = mask.shape
+    m = mask.view(b, t // patch, patch)
+    return m.any(-1), (positions.view_as(m) * m).sum(-1) / m.sum(-1).clamp(min=1)
+
+
+class InvariantFront(nn.Module):
+    """The signer-independent inputs (``common.invariant_inputs``: wrists in the body's frame, hand
+    shapes, which hands are seen), embedded per frame, read by a masked temporal convolution (the conv
+    net's stem) and cut into tokens of `patch` frames (b t -> b n d)."""
+
+    def __init__(self, dim: int, patch: int, kernel: int, drop: float) -> None:
+        super().__init__()
+        self.patch_frames = patch
+        self.embed = nn.Sequential(nn.Linear(IN_FEATURES, dim), nn.GELU(), nn.LayerNorm(dim))
+        self.stem = MaskedConv(dim, kernel, drop)
+        self.proj = nn.Conv1d(dim, dim, kernel_size=patch, stride=patch)
+        self.norm = RMSNorm(dim)
+
+    def forward(self, x, hands, mask, groups, positions):
+        h = self.stem(self.embed(invariant_inputs(x, hands, mask, groups)) * mask[..., None], mask)  # b t d
+        h = self.norm(self.proj(h.transpose(1, 2)).transpose(1, 2))  # b n d
+        token_mask, pos = tokens(mask, positions, self.patch_frames)
+        return h * token_mask[..., None], token_mask, pos
 
 
 class MultiScalePooling(nn.Module):
@@ -186,9 +224,12 @@ class SignTransformer(nn.Module):
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = c = config
-        self.embedding = GroupEmbedding(c.group_dim)
-        self.cross = CrossModalAttention(c.group_dim, num_heads=2, drop=c.drop)
-        self.patch = PatchEmbedding(c.group_dim, c.dim, c.patch)
+        if c.inputs == "invariant":
+            self.front = InvariantFront(c.dim, c.patch, c.conv_kernel, c.drop)
+        else:  # every point, group by group (the names the points checkpoints keep)
+            self.embedding = GroupEmbedding(c.group_dim)
+            self.cross = CrossModalAttention(c.group_dim, num_heads=2, drop=c.drop)
+            self.patch = PatchEmbedding(c.group_dim, c.dim, c.patch)
         depth = c.local_blocks + c.global_blocks + 1
         rates = [c.drop_path * i / max(depth - 1, 1) for i in range(depth)]
         self.local_blocks = nn.ModuleList(
@@ -214,6 +255,14 @@ class SignTransformer(nn.Module):
         self.register_buffer("group_mask", read, persistent=False)
         self.apply(self._init)
 
+    def _tokens(self, x, hands, mask, groups, positions):
+        """The front: frames -> tokens (b n d), which tokens hold a frame, and their times."""
+        if self.config.inputs == "invariant":
+            return self.front(x, hands, mask, groups, positions)
+        frame_rot = rotary(positions, self.config.group_dim // 2)
+        streams = self.cross(self.embedding(x, hands, groups), key_mask(mask), frame_rot)
+        return self.patch(streams, mask, positions)
+
     @staticmethod
     def _init(m: nn.Module) -> None:
         if isinstance(m, nn.Linear):
@@ -233,9 +282,7 @@ class SignTransformer(nn.Module):
         x = x * mask[..., None, None] * self.point_mask  # padding (and what is not read) never matters
         hands = hands * mask[..., None, None]
         groups = groups & mask[..., None] & self.group_mask
-        frame_rot = rotary(positions, c.group_dim // 2)
-        streams = self.cross(self.embedding(x, hands, groups), key_mask(mask), frame_rot)
-        h, tok_mask, tok_pos = self.patch(streams, mask, positions)  # b n d
+        h, tok_mask, tok_pos = self._tokens(x, hands, mask, groups, positions)  # b n d
         rot = rotary(tok_pos, c.dim // c.num_heads)
         local = band_mask(tok_mask, c.local_window)
         for block in self.local_blocks:
