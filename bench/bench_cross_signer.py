@@ -16,9 +16,14 @@ studio clips as clips (slr_core.protocols holds the protocols; this script train
 * The studio clips as clips (default model): each alone, three joined, and made to look like a
   phone recording (a portrait picture around the upper body, selfie-mirrored, 15 and 60 fps, no
   elbows).
+* compare: the conv net and the hierarchical transformer on the same signer-independent inputs
+  (--networks conv,invariant), the same recipe otherwise, each with --seeds: protocol A (all, dev
+  half, test half) and protocol B's fold 0 (top-1, accepted and right, unknown words rejected, the
+  clip path's agreement), the mean and spread over seeds. About 20-60 minutes a run on 2 cores.
 
 Models are trained into --out (and reused from there when a run finished before). Usage:
-    python bench/bench_cross_signer.py [--parts a,b,floor,clips] [--folds 0,1,2,3,4] [--epochs N]
+    python bench/bench_cross_signer.py [--parts a,b,floor,clips,compare] [--folds 0,1,2,3,4] [--epochs N]
+        [--networks conv,invariant] [--seeds 0,1,2]
 """
 
 import argparse
@@ -39,6 +44,10 @@ parser.add_argument("--parts", default="floor,a,b,clips,transformer,keys")
 parser.add_argument("--folds", default="0,1,2,3,4")
 parser.add_argument("--epochs", type=int, help="override the recipe's epochs (quicker, less accurate)")
 parser.add_argument("--json", help="write every figure here")
+parser.add_argument(
+    "--networks", default="conv,invariant", help="compare part: the presets measured side by side"
+)
+parser.add_argument("--seeds", default="0,1,2", help="compare part: the seeds of each network's runs")
 args = parser.parse_args()
 require_shared()
 
@@ -203,6 +212,45 @@ if "clips" in parts_wanted:
     for name, value in checks.items():
         print(f"  {name}: {value}")
     figures["studio_clips"] = checks
+
+
+def compared(network: str, seed: int, oov: list, held: list) -> dict:
+    """One network and seed: protocol A on every subset sequence, and protocol B's fold 0."""
+    tag = (
+        "" if network == "conv" and seed == 0 else f"-{network}-seed{seed}"
+    )  # conv seed 0: the recipe's own runs
+    a = load_model(trained(f"protocol-a{tag}", {"data": [args.popsign_kp], "preset": network, "seed": seed}))
+    rep = sign_ranks(model_probabilities(a, subset).probs, a.labels, subset)
+    b = load_model(trained(f"protocol-b-fold0{tag}", {"fold": 0, "preset": network, "seed": seed}))
+    o = open_set(b, held, oov)
+    c = clip_path(Classifier(b), held, model_probabilities(b, held).probs)
+    return {"network": network, "seed": seed, "A top-1": rep.top(1), "A top-5": rep.top(5),
+            "A dev top-1": rep.top(1, dev), "A test top-1": rep.top(1, ~dev), "B0 top-1": o["in_vocab_top1"],
+            "B0 accepted right": o["in_vocab_accepted_right"], "B0 unknown rejected": o["oov_rejected"],
+            "B0 clip agreement": c.agreement, "B0 clip one right": c.single_right}  # fmt: skip
+
+
+if "compare" in parts_wanted:
+    print(f"\nThe conv net and the transformer on the same inputs ({args.networks}), seeds {args.seeds}")
+    cfg = load_config(args.recipe)
+    oov = [q for q in studio if q.sign == UNKNOWN_LABEL and held_out_word(q.word, cfg.unknown_val_fraction)]
+    held = [q for q, f in zip(subset, participant_folds(parts, cfg.folds)) if f == 0]
+    rows = []
+    for network in args.networks.split(","):
+        for seed in (int(s) for s in args.seeds.split(",")):
+            rows.append(compared(network, seed, oov, held))
+            print(
+                "  "
+                + ", ".join(
+                    f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in rows[-1].items()
+                )
+            )
+    for network in args.networks.split(","):
+        mine = [r for r in rows if r["network"] == network]
+        cells = [f"{k} {np.mean([r[k] for r in mine]):.3f} ± {np.ptp([r[k] for r in mine]) / 2:.3f}"
+                 for k in mine[0] if k not in ("network", "seed")]  # fmt: skip
+        print(f"  {network}, mean ± half the range over {len(mine)} seed(s): " + ", ".join(cells))
+    figures["compare"] = rows
 
 if args.json:
     Path(args.json).write_text(json.dumps(figures, indent=1, default=str))

@@ -59,6 +59,7 @@ from slr_core.training.protocols import load_sequences  # noqa: E402
 from slr_core.training.trainset import _hash_fraction  # noqa: E402
 
 SIGNS = ("hello", "thankyou")
+shown: dict = {}  # figures for --write
 FULL = 15  # frames with a hand
 subset = load_sequences(DATA / "asl-signs-subset")
 studio = load_sequences(args.popsign_kp)
@@ -159,6 +160,9 @@ if "existing" in parts:
                 never_yield[k].append(right(PersonalClassifier(loaded, lib, model_sure=None), test))
         alone.append(right(base, test))
     print(f"  base model alone: {np.mean(alone):.3f} (worst signer {np.min(alone):.3f})")
+    for k, name in ((3, "library"), (1, "one_example")):
+        if k in rows:
+            shown[name] = float(np.mean(rows[k]))
     for k in ks:
         r = np.array(rows[k])
         print(f"  k={k}: {r.mean():.3f} (worst signer {r.min():.3f}); per signer "
@@ -340,6 +344,8 @@ if "finetune" in parts:
         print(
             f"  {kind} ({len(replay)} replay clips; fine-tuning median {np.median(secs):.0f} s, longest {np.max(secs):.0f} s):"
         )
+        if kind == "existing signs" and k == 3:
+            shown["finetuned"] = float(np.mean([x["same"] for x in rows["fine-tuned"]]))
         for name, r in rows.items():
             col = {key: np.array([x[key] for x in r]) for key in r[0]}
             print(f"    {name}: the signer's other repetitions {col['same'].mean():.3f} (worst {col['same'].min():.3f}); "
@@ -353,3 +359,15 @@ if "finetune" in parts:
                 "               per signer "
                 + ", ".join(f"{p}: {v:.2f}" for p, v in zip(signers, col["same"]))
             )
+
+
+if args.write and shown:
+    import json
+
+    out = Path(args.write)
+    figures = json.loads(out.read_text()) if out.is_file() else {}
+    figures.update(shown, examples=3, signers=len(signers), measured_by="python bench/bench_personal.py",
+                   what="each signer's own repetitions of hello and thankyou (asl-signs-subset), with a base model "
+                   "of this recipe that never saw them")  # fmt: skip
+    out.write_text(json.dumps(figures, indent=1) + "\n")
+    print(f"\nfigures for the app written to {out}: " + ", ".join(f"{k} {v:.3f}" for k, v in shown.items()))

@@ -166,11 +166,15 @@ def personal_figures(model_dir: Path) -> str:
     it was not measured for this model)."""
     try:
         f = json.loads((Path(model_dir) / PERSONAL_FIGURES).read_text())
-        return (
+        text = (
             f"With {f['examples']} of your own examples of a sign, {f['library']:.0%} of your next repetitions "
-            f"were recognised ({f['signers']} signers, {f['what']}; with your shoulders in view), "
-            f"{f['finetuned']:.0%} once the model was fine-tuned to them; with 1 example, {f['one_example']:.0%}."
+            f"were recognised ({f['signers']} signers, {f['what']}; with your shoulders in view)"
         )
+        if "finetuned" in f:
+            text += f", {f['finetuned']:.0%} once the model was fine-tuned to them"
+        if "one_example" in f:
+            text += f"; with 1 example, {f['one_example']:.0%}"
+        return text + "."
     except (OSError, ValueError, KeyError, TypeError):
         return ""
 
