@@ -41,6 +41,12 @@ parser.add_argument("--k", default="1,3,5")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--parts", default="existing,new,cost,finetune")
 parser.add_argument("--finetune-k", type=int, default=3)
+parser.add_argument("--write", help="write the figures the Home page shows to this JSON file, beside the model "
+                    "whose recipe they measure (models/asl250-popsign-kaggle2/personal.json); figures of parts not "
+                    "run are kept")  # fmt: skip
+parser.add_argument("--model-sure", type=float, default=None,
+                    help="existing part: the library's near misses give way to the model from this probability "
+                    "(default: matcher.MODEL_SURE)")  # fmt: skip
 parser.add_argument(
     "--override-every", type=int, default=5, help="override part: every n-th studio sign is taught"
 )
@@ -153,7 +159,9 @@ if "existing" in parts:
         for k in ks:
             with tempfile.TemporaryDirectory() as tmp:
                 lib = library_of(Path(tmp), p, k)
-                pc = PersonalClassifier(loaded, lib)
+                pc = PersonalClassifier(
+                    loaded, lib, **({"model_sure": args.model_sure} if args.model_sure else {})
+                )
                 rows[k].append(right(pc, test))
                 held[k].append(right(pc, full))
                 still[k].append(right(PersonalClassifier(loaded, lib, movement=False), test))
