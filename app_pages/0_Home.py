@@ -66,11 +66,13 @@ if loaded is not None:
                        "people it was checked on, and 98 words outside its vocabulary, so they differ.")  # fmt: skip
             c = st.columns(3)
             if open_set.get("n_in_vocab"):
-                c[0].metric("hello and thankyou: right first", f"{open_set['in_vocab_top1']:.1%}",
+                c[0].metric("this model: hello and thankyou right first", f"{open_set['in_vocab_top1']:.1%}",
                             help=f"{open_set['n_in_vocab']} validation clips")  # fmt: skip
-            c[1].metric("right in the top 5 (all validation clips)", f"{m.get('top5', float('nan')):.1%}")
+            c[1].metric(
+                "this model: right in the top 5 (all validation clips)", f"{m.get('top5', float('nan')):.1%}"
+            )
             if open_set.get("n_oov"):
-                c[2].metric("words outside the vocabulary turned away", f"{open_set['oov_rejected']:.1%}",
+                c[2].metric("this model: words outside the vocabulary turned away", f"{open_set['oov_rejected']:.1%}",
                             help=f"{open_set['n_oov']} clips of words outside the vocabulary")  # fmt: skip
     card = loaded.path / "README.md"
     if card.is_file():

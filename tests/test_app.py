@@ -165,7 +165,11 @@ def test_upload_a_real_clip(app_env):
     at.button[labels.index(play)].click().run()
     start = float(play.split(" at ")[1].rstrip(" s"))
     video = at.get("video")[0].proto
-    assert video.start_time == int(max(start - 0.2, 0.0)) and video.end_time > start  # plays the sign's span
+    assert video.start_time == 0 and not video.end_time  # the span cut as a clip of its own, played whole
+    span = next(c.value for c in at.caption if c.value.startswith("The clip, from"))
+    assert span.startswith(f"The clip, from {start:.1f} s to ") and span.endswith("(please)")
+    at.button[[b.label for b in at.button].index("Show the whole clip")].click().run()
+    assert not any(c.value.startswith("The clip, from") for c in at.caption)
     at.button[[b.label for b in at.button].index("Add all to keywords")].click().run()
     assert at.session_state["keywords"] == ["please"]
     sidebar = "\n".join(str(m.value) for m in at.sidebar.markdown)
