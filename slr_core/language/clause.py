@@ -69,6 +69,10 @@ class Clause:
     location: tuple[str, NP] | None = None  # ("to", the store), ("", home)
     predicate: NP | None = None  # that is your jacket
     adverbs: list[str] = field(default_factory=list)
+    when: list[NP] = field(default_factory=list)  # every day, said at the end
+    purpose: list[Entry] = field(default_factory=list)  # go to the store to buy milk: buy
+    purpose_objects: list[NP] = field(default_factory=list)  # ... milk
+    extra_places: list[tuple[str, NP]] = field(default_factory=list)  # play with a ball outside: outside
     wh: Entry | None = None
     wh_noun: Entry | None = None  # which shirt, what color
     wh_many: bool = False  # how many cats

@@ -35,7 +35,7 @@ def clause_text(c: Clause, style: Style) -> tuple[str, bool]:
         *_verb_group(c, who, style),
         *_objects(c, who, style),
         _location(c, style),
-        *_adverbs(c),
+        *_adverbs(c, style),
     ]
     if c.lead_adjective is not None and who.text is not None:
         words = _lead_adjective(c, who, style)
@@ -55,7 +55,7 @@ def _lead_adjective(c: Clause, who: Who, style: Style) -> list[str | None]:
         return [who.text, *be, adj, "and", *_verb_group(rest, who, style), *_objects(rest, who, style),
                 _location(c, style)]  # fmt: skip
     return [who.text, *be, adj, "to", *(v.text for v in c.verbs[:1]), *_chain(c), *_objects(rest, who, style),
-            _location(c, style), *_adverbs(c)]  # fmt: skip
+            _location(c, style), *_adverbs(c, style)]  # fmt: skip
 
 
 def _subject(c: Clause, style: Style) -> Who:
@@ -94,14 +94,24 @@ def _location(c: Clause, style: Style) -> str:
     return place_text(c.location, style) if c.location is not None else ""
 
 
-def _adverbs(c: Clause) -> list[str]:
-    return [a for a in c.adverbs if a not in PARTICLES]
+def _adverbs(c: Clause, style: Style | None = None) -> list[str]:
+    """What follows the objects and the place: to play (a purpose), outside, fast, every day."""
+    style = style or Style()
+    out = []
+    if c.purpose:
+        objects = [noun_phrase(np, "object", style, c.purpose[-1]) for np in c.purpose_objects]
+        out.append(" ".join(["to", c.purpose[0].text, *objects]))
+    out += [place_text(p, style) for p in c.extra_places]
+    out += [a for a in c.adverbs if a not in PARTICLES]
+    return out + [noun_phrase(np, "predicate", style) for np in c.when]
 
 
 def _objects(c: Clause, who: Who, style: Style) -> list[str]:
     verb = c.verbs[-1]
     out = [p for p in c.adverbs if p in PARTICLES]
-    out += [noun_phrase(np, "object", style, verb, who.owner) for np in c.objects]
+    recipient = verb.has("ditrans") and len(c.objects) == 2  # give THE DOG food
+    out += [noun_phrase(np, "location" if recipient and k == 0 else "object", style, verb, who.owner)
+            for k, np in enumerate(c.objects)]  # fmt: skip
     out += [_adjective(a) for a in c.complement]
     if not c.objects and not c.complement and verb.text in WANTS_IT and len(c.verbs) == 1:
         out.append("it")
@@ -270,7 +280,7 @@ def _inverted(c: Clause, who: Who, wh: str, style: Style) -> str:
         and not c.objects
     ):
         objects = [o for o in objects if o != "it"]  # the question word is the object
-    tail = [*main, *_chain(c), *objects, _location(c, style), *_adverbs(c)]
+    tail = [*main, *_chain(c), *objects, _location(c, style), *_adverbs(c, style)]
     return " ".join(x for x in (wh, aux[0], who.text or "you", *aux[1:], *tail) if x)
 
 

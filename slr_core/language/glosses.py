@@ -124,6 +124,13 @@ def _part_readings(part: list[Keyword]) -> list[Reading]:
     lead = []
     while part and part[0].word in OPENERS and _opens(part):
         lead.append(part.pop(0))
+    if (
+        lead
+        and len(part) > 1
+        and _vocative(part[:1])
+        and entries(part[1].word)[0].pos in ("wh", "pron", "poss")
+    ):
+        lead.append(part.pop(0))  # HELLO GRANDMA HOW YOU: Hello Grandma, how are you?
     opener = ", ".join(_opener_text(w.word) for w in lead)
     if part and lead and _vocative(part):
         return [Reading(_sentence(f"{opener}, {_vocative(part)}", False))]
@@ -160,6 +167,9 @@ def _opens(part: list[Keyword]) -> bool:
 
 
 def _opener_text(word: str) -> str:
+    e = entries(word)[0]
+    if e.pos != "interj" and (e.has("kin") or e.has("name")):
+        return e.text  # a person greeted: Grandma
     return {"thankyou": "thank you", "ok": "OK"}.get(word, word)
 
 

@@ -199,12 +199,18 @@ def _after_verb(items: list[tuple], c: Clause) -> None:
         c.verbs.append(rest.pop(0)[1])
     verb = c.verbs[-1]
     for k, it in enumerate(rest):
-        if it[0] == "np":
+        if it[0] == "np" and it[1].head is not None and it[1].head.has("when"):
+            c.when.append(it[1])  # EVERY DAY: when, said at the end
+        elif it[0] == "np" and c.purpose:
+            c.purpose_objects.append(it[1])  # go to the store to buy MILK
+        elif it[0] == "np":
             _verb_np(verb, it[1], [x for x in rest[k + 1 :] if x[0] == "np"], c)
         elif it[0] == "pp":
             _attach_place((it[1], it[2]), c)
         elif it[0] == "adj":
             _verb_adjective(verb, it[1], c)
+        elif it[0] == "v" and verb.has("motion") and c.location is not None and not c.purpose:
+            c.purpose.append(it[1])  # GO OUTSIDE PLAY: go outside to play
         elif it[0] == "v":
             c.penalty += 1.5
         else:
@@ -213,8 +219,13 @@ def _after_verb(items: list[tuple], c: Clause) -> None:
 
 def _verb_np(verb: Entry, np: NP, later: list, c: Clause) -> None:
     """Where a noun phrase after the verb goes: an object, where to, or where it happens."""
-    if verb.has("ditrans") and not c.objects and np.is_person and later:
-        c.objects.append(np)  # give me a gift
+    if (
+        verb.has("ditrans")
+        and not c.objects
+        and (np.is_person or np.head is not None and np.head.has("animal"))
+        and later
+    ):
+        c.objects.append(np)  # give me a gift, give the dog food
     elif np.is_place and (verb.has("motion") or verb.has("into") or verb.has("sit")) and c.location is None:
         c.location = (_destination(verb, np), np)
     elif verb.tag_value("prep") and not np.is_locatable and c.location is None:
@@ -261,8 +272,18 @@ def _attach_place(pp: tuple[str, NP], c: Clause) -> None:
         c.location = pp
     elif c.objects and c.objects[-1].place is None:
         c.objects[-1].place = pp
+    elif (
+        c.location[0] in ("with", "for", "to", "at")
+        and c.location[1].head is not None
+        and not _placeish(c.location[1])
+    ):
+        c.extra_places.append(pp)  # play with a ball outside
     else:
         c.penalty += 1.0
+
+
+def _placeish(np: NP) -> bool:
+    return np.is_locatable
 
 
 def _verb_adjective(verb: Entry, adj: Entry, c: Clause) -> None:

@@ -134,5 +134,6 @@ def _possessive(poss: Entry, style: Style) -> str:
 
 def place_text(place: tuple[str, NP], style: Style) -> str:
     prep, np = place
-    text = noun_phrase(np, "destination" if prep == "to" else "location", style)
+    role = "destination" if prep == "to" else "object" if prep in ("with", "for") else "location"
+    text = noun_phrase(np, role, style)
     return f"{prep} {text}" if prep else text
