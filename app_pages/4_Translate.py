@@ -8,7 +8,7 @@ from slr_core.app import ui
 ui.page_setup("Translate")
 st.title("Translate")
 composer, why = ui.composer()
-st.caption(f"Sentence composer: **{composer.name}**" + (f". {why}." if why else "."))
+st.caption(f"Sentence composer: **{composer.name}**" + (f". {why[:1].upper()}{why[1:]}." if why else "."))
 if why:
     with st.expander("Add FLAN-T5"):
         st.markdown(
