@@ -1,6 +1,7 @@
 """The app in a real headless Chromium: a fake camera plays a real sign clip into the live page,
 and a clip is uploaded through the upload page. Screenshots go to test-artifacts/."""
 
+import json
 import os
 import re
 import shutil
@@ -196,6 +197,30 @@ def test_other_pages_render_without_errors(server, browser, path, marker):
     page.wait_for_timeout(1000)
     assert "Traceback" not in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / f"page{path.replace('/', '_') or '_home'}.png"), full_page=True)
+
+
+def test_home_and_translate_in_the_browser(server, browser):
+    """The figure Home shows is the one the bench stored beside the model; on Translate a typed phrase
+    becomes one keyword per word, and the sentence offered is the one a person picks."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(server)
+    personal = json.loads((REPO / "models" / "asl250-popsign-kaggle2" / "personal.json").read_text())
+    page.get_by_text(f"{personal['library']:.0%} of your next repetitions", exact=False).first.wait_for(
+        timeout=60_000
+    )
+    page.goto(server + "/Translate")
+    box = page.get_by_role("textbox", name="Add words")
+    box.wait_for(timeout=60_000)
+    box.fill("yesterday grandma cook food")
+    page.get_by_role("button", name="Add").click()
+    wait_text(page, r"4\.\s*food")  # four keywords, not one
+    page.get_by_role("button", name="Translate", exact=True).click()
+    page.get_by_text("pick the one you mean", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text("Yesterday Grandma cooked food.", exact=True).first.click()
+    wait_text(page, r"Yesterday Grandma cooked food\.\s*made by rules")  # the pick is the sentence shown
+    page.screenshot(path=str(ARTIFACTS / "translate.png"), full_page=True)
+    assert "Traceback" not in page.inner_text("body")
 
 
 def wait_text(page, pattern: str, limit_s: float = 120) -> None:
