@@ -180,6 +180,19 @@ def test_bad_data_and_settings(small_dataset, tmp_path, capsys):
     ) == (2 if not torch.cuda.is_available() else 0)
 
 
+def test_presets_are_listed_plainly(capsys, tmp_path):
+    """`slr train --preset list` names every network with its size and what it reads, and trains nothing."""
+    assert slr(["train", "--preset", "list", "--out", str(tmp_path / "never")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    conv = next(line for line in lines if line.startswith("conv ("))
+    invariant = next(line for line in lines if line.startswith("invariant ("))
+    assert "0.58M parameters" in conv and "the bundled model" in conv
+    assert "transformer" in invariant and "hand shapes" in invariant
+    assert len(lines) == 6 and not (tmp_path / "never").exists()
+    assert slr(["train", "--preset", "huge", "--data", "x", "--out", str(tmp_path / "r")]) == 2
+    assert "preset must be one of" in capsys.readouterr().err
+
+
 def test_stop_event_from_another_thread(small_dataset, tmp_path):
     event = threading.Event()
     event.set()  # asked to stop before the first step ends

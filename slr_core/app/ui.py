@@ -225,10 +225,9 @@ def bundled_preset() -> str:
 @st.cache_data(show_spinner=False)
 def preset_size(preset: str) -> str:
     """A preset's size in parameters (for 251 classes), e.g. '0.58M parameters'."""
-    from ..models.build import build_model, count_parameters
-    from ..models.config import PRESETS, ModelConfig
+    from ..models.build import preset_size as size
 
-    return f"{count_parameters(build_model(ModelConfig(**{**PRESETS[preset], 'num_classes': 251}))) / 1e6:.2f}M parameters"
+    return size(preset)
 
 
 def sentence_so_far():

@@ -37,12 +37,23 @@ def _overrides(args) -> dict:
     return {k: v for k, v in values.items() if v not in (None, [])}
 
 
+def _print_presets() -> None:
+    from ..models.build import preset_size
+    from ..models.config import PRESET_NOTES, PRESETS
+
+    for name in PRESETS:
+        print(f"{name} ({preset_size(name)}): {PRESET_NOTES[name]}")
+
+
 def _cmd_train(args) -> int:
     from ..training import runs
     from ..training.config import TrainingError, load_config
     from ..training.loop import train
     from ..training.runs import RunState
 
+    if args.preset == "list":
+        _print_presets()
+        return 0
     config_path = args.config
     if args.resume and not config_path and args.out and (Path(args.out) / runs.CONFIG).is_file():
         config_path = Path(args.out) / runs.CONFIG  # a run resumes with the settings it started with
@@ -147,7 +158,11 @@ def _add_train(sub) -> None:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
     p.add_argument("--device", help="auto | cpu | cuda")
-    p.add_argument("--preset", help="model size: tiny | small | base | large")
+    p.add_argument(
+        "--preset",
+        help="the network: conv (the bundled model's) | invariant (the transformer on the conv net's inputs) | "
+        "tiny | small | base | large (the transformer on every point); `--preset list` says what each reads and measured",
+    )
     p.add_argument("--workers", type=int, help="data loader processes")
     p.add_argument("--seed", type=int)
     p.add_argument("--name", help="model name stored in the checkpoint")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from .config import ModelConfig
+from .config import PRESETS, ModelConfig
 from .convnet import InvariantConvNet
 from .transformer import SignTransformer
 
@@ -18,3 +18,8 @@ def build_model(config: ModelConfig) -> nn.Module:
     if config.arch == "conv":
         return InvariantConvNet(config)
     return SignTransformer(config)
+
+
+def preset_size(preset: str, num_classes: int = 251) -> str:
+    """A preset's size in parameters, e.g. '0.58M parameters' (`slr train --preset list`, the Train page)."""
+    return f"{count_parameters(build_model(ModelConfig(**{**PRESETS[preset], 'num_classes': num_classes}))) / 1e6:.2f}M parameters"
