@@ -20,15 +20,22 @@ studio clips as clips (slr_core.protocols holds the protocols; this script train
   (--networks conv,invariant), the same recipe otherwise, each with --seeds: protocol A (all, dev
   half, test half) and protocol B's fold 0 (top-1, accepted and right, unknown words rejected, the
   clip path's agreement), the mean and spread over seeds. About 20-60 minutes a run on 2 cores.
+* ablation: the transformer on the invariant inputs with a part taken away (--ablation: no-local,
+  no-global, no-blocks (neither), no-aux (no auxiliary losses)), at the first of --seeds, on
+  protocol A (250 signs: the protocol that separates the networks); bench/bench_ablation.py gives
+  what each part costs in time and size.
+* compare-b: protocol B on --folds for each of --networks at the first of --seeds (all five folds
+  side by side; fold 0's spread over seeds is compare's).
 
 Models are trained into --out (and reused from there when a run finished before). Usage:
-    python bench/bench_cross_signer.py [--parts a,b,floor,clips,compare] [--folds 0,1,2,3,4] [--epochs N]
+    python bench/bench_cross_signer.py [--parts a,b,floor,clips,compare,compare-b,ablation] [--folds 0,1,2,3,4] [--epochs N]
         [--networks conv,invariant] [--seeds 0,1,2]
 """
 
 import argparse
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +55,8 @@ parser.add_argument(
     "--networks", default="conv,invariant", help="compare part: the presets measured side by side"
 )
 parser.add_argument("--seeds", default="0,1,2", help="compare part: the seeds of each network's runs")
+parser.add_argument("--ablation", default="no-local,no-global,no-blocks,no-aux",
+                    help="ablation part: the transformer's variants (no-local, no-global, no-blocks, no-aux)")  # fmt: skip
 args = parser.parse_args()
 require_shared()
 
@@ -66,6 +75,7 @@ from slr_core.training.protocols import (  # noqa: E402
     open_set,
     sign_ranks,
 )
+from slr_core.training.runs import CONFIG, RESUME  # noqa: E402
 
 SUBSET = DATA / "asl-signs-subset"
 subset = load_sequences(SUBSET)
@@ -96,22 +106,46 @@ def per_signer(report) -> None:
 
 
 def trained(name: str, overrides: dict) -> Path:
-    """A model of the recipe with overrides, trained into --out/name unless it finished before."""
+    """A model of the recipe with overrides, trained into --out/name unless it finished before; a run
+    of the same config that was interrupted goes on from its last checkpoint."""
     out = Path(args.out) / name
     status = out / "status.json"
     if status.exists() and json.loads(status.read_text()).get("state") == "finished":
         print(f"  (reusing {out})")
         return out / "model"
-    if out.exists():
+    epochs = {"epochs": args.epochs} if args.epochs else {}
+    cfg = load_config(args.recipe, dict(overrides, out=str(out), name=name, **epochs))
+    resume = same_run(out, cfg)
+    if out.exists() and not resume:
         import shutil
 
         shutil.rmtree(out)
-    cfg = load_config(args.recipe, dict(overrides, out=str(out), name=name, **({"epochs": args.epochs}
-                                                                              if args.epochs else {})))  # fmt: skip
+    if resume:
+        print(f"  (going on with the interrupted run in {out})")
+        cfg = load_config(args.recipe, dict(overrides, out=str(out), name=name, resume=True, **epochs))
     t0 = time.time()
     train(cfg, progress=False)
     print(f"  trained {name} in {time.time() - t0:.0f} s")
     return out / "model"
+
+
+def same_run(out: Path, cfg) -> bool:
+    """Whether out holds an interrupted run of this config (its resume state and the same settings)."""
+    import yaml
+
+    if not (out / RESUME).exists() or not (out / CONFIG).exists():
+        return False
+    try:
+        saved = yaml.safe_load((out / CONFIG).read_text()) or {}
+    except yaml.YAMLError:
+        return False
+    saved_model = saved.get("model") or {}
+    if not isinstance(saved_model, dict) or "num_classes" not in saved_model:
+        return False
+    model = cfg.model_config(saved_model["num_classes"]).to_dict()
+    resolved = dict(asdict(cfg), model=model, augment=cfg.augment_config().to_dict())
+    mine = yaml.safe_load(yaml.safe_dump(resolved, sort_keys=False))
+    return all(saved.get(k) == v for k, v in mine.items() if k not in ("out", "resume"))  # out: where it is
 
 
 def clip_line(c) -> str:
@@ -150,31 +184,57 @@ if "a" in parts_wanted:
         "clip_path": c.to_dict(),
     }
 
-if "b" in parts_wanted:
-    print("\nProtocol B: the default recipe, participant folds of asl-signs-subset (studio clips always in)")
-    cfg = load_config(args.recipe)
-    folds = participant_folds(parts, cfg.folds)
-    oov = [q for q in studio if q.sign == UNKNOWN_LABEL and held_out_word(q.word, cfg.unknown_val_fraction)]
-    rows = []
-    for k in (int(f) for f in args.folds.split(",")):
-        loaded = load_model(trained(f"protocol-b-fold{k}", {"fold": k}))
-        held = [q for q, f in zip(subset, folds) if f == k]
-        o = open_set(loaded, held, oov)
-        pred = model_probabilities(loaded, held)
-        c = clip_path(Classifier(loaded), held, pred.probs)
-        signers = sorted({q.participant for q in held})
-        print(f"  fold {k} (signers {signers}, {len(held)} sequences; {len(oov)} held-out words): "
-              f"top-1 {o['in_vocab_top1']:.3f}; at threshold {o['threshold']:.2f}: in-vocabulary accepted "
-              f"{o['in_vocab_accepted']:.3f} (and right {o['in_vocab_accepted_right']:.3f}), outside the "
-              f"vocabulary rejected {o['oov_rejected']:.3f}")  # fmt: skip
-        print("    " + clip_line(c))
-        rows.append(dict(o, fold=k, signers=signers, clip_path=c.to_dict()))
+
+def fold_row(loaded, k: int, held: list, oov: list) -> dict:
+    """Protocol B on fold k's held-out signers: top-1, at the threshold accepted and rejected, the clip path."""
+    o = open_set(loaded, held, oov)
+    c = clip_path(Classifier(loaded), held, model_probabilities(loaded, held).probs)
+    signers = sorted({q.participant for q in held})
+    print(f"  fold {k} (signers {signers}, {len(held)} sequences; {len(oov)} held-out words): "
+          f"top-1 {o['in_vocab_top1']:.3f}; at threshold {o['threshold']:.2f}: in-vocabulary accepted "
+          f"{o['in_vocab_accepted']:.3f} (and right {o['in_vocab_accepted_right']:.3f}), outside the "
+          f"vocabulary rejected {o['oov_rejected']:.3f}")  # fmt: skip
+    print("    " + clip_line(c))
+    return dict(o, fold=k, signers=signers, clip_path=c.to_dict())
+
+
+def fold_mean(rows: list[dict]) -> dict:
     keys = ("in_vocab_top1", "in_vocab_accepted", "in_vocab_accepted_right", "oov_rejected")
     mean = {key: float(np.mean([r[key] for r in rows])) for key in keys}
     mean["clip_single_right"] = float(np.mean([r["clip_path"]["single_right"] for r in rows]))
     mean["clip_agreement"] = float(np.mean([r["clip_path"]["agreement"] for r in rows]))
-    print("  mean over folds: " + ", ".join(f"{k} {v:.3f}" for k, v in mean.items()))
-    figures["protocol_b"] = {"folds": rows, "mean": mean}
+    print(
+        f"  mean over folds {[r['fold'] for r in rows]}: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in mean.items())
+    )
+    return mean
+
+
+def run_tag(network: str, seed: int) -> str:
+    """The run's name after protocol-a / protocol-b-foldK: none for the recipe's own runs (conv, seed 0)."""
+    return "" if network == "conv" and seed == 0 else f"-{network}-seed{seed}"
+
+
+if "b" in parts_wanted or "compare-b" in parts_wanted:
+    cfg = load_config(args.recipe)
+    folds = participant_folds(parts, cfg.folds)
+    oov = [q for q in studio if q.sign == UNKNOWN_LABEL and held_out_word(q.word, cfg.unknown_val_fraction)]
+    runs = [("conv", 0, {})] if "b" in parts_wanted else []  # part b: the recipe as it is
+    seed = int(args.seeds.split(",")[0])
+    if "compare-b" in parts_wanted:
+        runs += [(n, seed, {"preset": n, "seed": seed}) for n in args.networks.split(",")]
+    for network, seed, overrides in runs:
+        print(
+            f"\nProtocol B, {network} (seed {seed}): participant folds of asl-signs-subset (studio clips always in)"
+        )
+        rows = []
+        for k in (int(f) for f in args.folds.split(",")):
+            name = f"protocol-b-fold{k}{run_tag(network, seed)}"
+            loaded = load_model(trained(name, dict(overrides, fold=k)))
+            rows.append(fold_row(loaded, k, [q for q, f in zip(subset, folds) if f == k], oov))
+        mean = fold_mean(rows)
+        key = f"protocol_b_{network}_seed{seed}" if overrides else "protocol_b"
+        figures[key] = {"folds": rows, "mean": mean}
 
 if "transformer" in parts_wanted:
     print("\nProtocol A with the transformer that reads every point (small preset, same recipe otherwise)")
@@ -214,43 +274,67 @@ if "clips" in parts_wanted:
     figures["studio_clips"] = checks
 
 
-def compared(network: str, seed: int, oov: list, held: list) -> dict:
-    """One network and seed: protocol A on every subset sequence, and protocol B's fold 0."""
-    tag = (
-        "" if network == "conv" and seed == 0 else f"-{network}-seed{seed}"
-    )  # conv seed 0: the recipe's own runs
-    a = load_model(trained(f"protocol-a{tag}", {"data": [args.popsign_kp], "preset": network, "seed": seed}))
+# The transformer with a part taken away (the ablation part): its overrides of the recipe.
+ABLATIONS = {
+    "no-local": {"model": {"local_blocks": 0}},
+    "no-global": {"model": {"global_blocks": 0}},
+    "no-blocks": {"model": {"local_blocks": 0, "global_blocks": 0}},
+    "no-aux": {"aux_weight": 0.0},
+}
+
+
+def compared(network: str, seed: int, oov: list, held: list, variant: str = "", fold0: bool = True) -> dict:
+    """One network and seed (and ablation variant): protocol A on every subset sequence, and unless
+    fold0 is False protocol B's fold 0."""
+    tag = run_tag(network, seed) + (f"-{variant}" if variant else "")
+    extra = dict(ABLATIONS[variant]) if variant else {}
+    if "model" in extra:  # on top of the recipe's model settings, not instead of them
+        extra["model"] = {**load_config(args.recipe).model, **extra["model"]}
+    over = dict(extra, preset=network, seed=seed)
+    a = load_model(trained(f"protocol-a{tag}", dict(over, data=[args.popsign_kp])))
     rep = sign_ranks(model_probabilities(a, subset).probs, a.labels, subset)
-    b = load_model(trained(f"protocol-b-fold0{tag}", {"fold": 0, "preset": network, "seed": seed}))
+    row = {"network": network + (f" {variant}" if variant else ""), "seed": seed, "A top-1": rep.top(1),
+           "A top-5": rep.top(5), "A dev top-1": rep.top(1, dev), "A test top-1": rep.top(1, ~dev)}  # fmt: skip
+    if not fold0:
+        return row
+    b = load_model(trained(f"protocol-b-fold0{tag}", dict(over, fold=0)))
     o = open_set(b, held, oov)
     c = clip_path(Classifier(b), held, model_probabilities(b, held).probs)
-    return {"network": network, "seed": seed, "A top-1": rep.top(1), "A top-5": rep.top(5),
-            "A dev top-1": rep.top(1, dev), "A test top-1": rep.top(1, ~dev), "B0 top-1": o["in_vocab_top1"],
-            "B0 accepted right": o["in_vocab_accepted_right"], "B0 unknown rejected": o["oov_rejected"],
-            "B0 clip agreement": c.agreement, "B0 clip one right": c.single_right}  # fmt: skip
+    return dict(row, **{"B0 top-1": o["in_vocab_top1"], "B0 accepted right": o["in_vocab_accepted_right"],
+                        "B0 unknown rejected": o["oov_rejected"], "B0 clip agreement": c.agreement,
+                        "B0 clip one right": c.single_right})  # fmt: skip
 
 
-if "compare" in parts_wanted:
-    print(f"\nThe conv net and the transformer on the same inputs ({args.networks}), seeds {args.seeds}")
+def row_line(row: dict) -> str:
+    return ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items())
+
+
+if "compare" in parts_wanted or "ablation" in parts_wanted:
     cfg = load_config(args.recipe)
     oov = [q for q in studio if q.sign == UNKNOWN_LABEL and held_out_word(q.word, cfg.unknown_val_fraction)]
     held = [q for q, f in zip(subset, participant_folds(parts, cfg.folds)) if f == 0]
+
+if "compare" in parts_wanted:
+    print(f"\nThe conv net and the transformer on the same inputs ({args.networks}), seeds {args.seeds}")
     rows = []
     for network in args.networks.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
             rows.append(compared(network, seed, oov, held))
-            print(
-                "  "
-                + ", ".join(
-                    f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in rows[-1].items()
-                )
-            )
+            print("  " + row_line(rows[-1]))
     for network in args.networks.split(","):
         mine = [r for r in rows if r["network"] == network]
         cells = [f"{k} {np.mean([r[k] for r in mine]):.3f} ± {np.ptp([r[k] for r in mine]) / 2:.3f}"
                  for k in mine[0] if k not in ("network", "seed")]  # fmt: skip
         print(f"  {network}, mean ± half the range over {len(mine)} seed(s): " + ", ".join(cells))
     figures["compare"] = rows
+
+if "ablation" in parts_wanted:
+    seed = int(args.seeds.split(",")[0])
+    print(f"\nThe transformer (invariant) with a part taken away, seed {seed}, protocol A: {args.ablation}")
+    rows = [compared("invariant", seed, oov, held, v, fold0=False) for v in args.ablation.split(",")]
+    for row in rows:
+        print("  " + row_line(row))
+    figures["ablation"] = rows
 
 if args.json:
     Path(args.json).write_text(json.dumps(figures, indent=1, default=str))
