@@ -34,6 +34,7 @@ Models are trained into --out (and reused from there when a run finished before)
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -75,7 +76,7 @@ from slr_core.training.protocols import (  # noqa: E402
     open_set,
     sign_ranks,
 )
-from slr_core.training.runs import CONFIG, RESUME  # noqa: E402
+from slr_core.training.runs import CONFIG, RESUME, RunState  # noqa: E402
 
 SUBSET = DATA / "asl-signs-subset"
 subset = load_sequences(SUBSET)
@@ -105,12 +106,15 @@ def per_signer(report) -> None:
     print("    per sign: " + ", ".join(cells))
 
 
+DONE = (RunState.FINISHED, RunState.EARLY_STOPPED)  # a run with its final model
+
+
 def trained(name: str, overrides: dict) -> Path:
     """A model of the recipe with overrides, trained into --out/name unless it finished before; a run
     of the same config that was interrupted goes on from its last checkpoint."""
     out = Path(args.out) / name
     status = out / "status.json"
-    if status.exists() and json.loads(status.read_text()).get("state") == "finished":
+    if status.exists() and json.loads(status.read_text()).get("state") in DONE:
         print(f"  (reusing {out})")
         return out / "model"
     epochs = {"epochs": args.epochs} if args.epochs else {}
@@ -124,7 +128,9 @@ def trained(name: str, overrides: dict) -> Path:
         print(f"  (going on with the interrupted run in {out})")
         cfg = load_config(args.recipe, dict(overrides, out=str(out), name=name, resume=True, **epochs))
     t0 = time.time()
-    train(cfg, progress=False)
+    result = train(cfg, progress=False)
+    if result.state not in DONE:  # asked to stop: no figures from a half-trained model
+        sys.exit(f"{name} stopped at epoch {result.epochs_done}; run the bench again to go on from there")
     print(f"  trained {name} in {time.time() - t0:.0f} s")
     return out / "model"
 
