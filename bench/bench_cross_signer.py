@@ -25,7 +25,8 @@ studio clips as clips (slr_core.protocols holds the protocols; this script train
   protocol A (250 signs: the protocol that separates the networks); bench/bench_ablation.py gives
   what each part costs in time and size.
 * compare-b: protocol B on --folds for each of --networks at the first of --seeds (all five folds
-  side by side; fold 0's spread over seeds is compare's).
+  side by side; fold 0's spread over seeds is compare's), with the floor on each fold (parts b and
+  compare-b both print it).
 
 Models are trained into --out (and reused from there when a run finished before). Usage:
     python bench/bench_cross_signer.py [--parts a,b,floor,clips,compare,compare-b,ablation] [--folds 0,1,2,3,4] [--epochs N]
@@ -229,6 +230,19 @@ if "b" in parts_wanted or "compare-b" in parts_wanted:
     seed = int(args.seeds.split(",")[0])
     if "compare-b" in parts_wanted:
         runs += [(n, seed, {"preset": n, "seed": seed}) for n in args.networks.split(",")]
+    print(
+        "\nProtocol B, the floor: nearest neighbour over the fold's training clips (the studio clips and the"
+    )
+    print("other folds' signers), no training, 250 signs")
+    floor_rows = []
+    for k in (int(f) for f in args.folds.split(",")):
+        held = [q for q, f in zip(subset, folds) if f == k]
+        refs = studio_signs + [q for q, f in zip(subset, folds) if f != k]
+        rep = sign_ranks(nearest_neighbour_scores(refs, labels, held), labels, held)
+        floor_rows.append({"fold": k, "top1": rep.top(1), "top5": rep.top(5)})
+        print(f"  fold {k}: top-1 {rep.top(1):.3f}, top-5 {rep.top(5):.3f}")
+    print(f"  mean over folds: top-1 {np.mean([r['top1'] for r in floor_rows]):.3f}")
+    figures["protocol_b_floor"] = floor_rows
     for network, seed, overrides in runs:
         print(
             f"\nProtocol B, {network} (seed {seed}): participant folds of asl-signs-subset (studio clips always in)"
