@@ -97,10 +97,11 @@ PRESETS: dict[str, dict] = {
 PRESET_NOTES: dict[str, str] = {
     "conv": "small network over the hand shapes and the wrists' place in the body's frame: what the bundled "
     "model uses, the best measured for new signers when there is little data (new signers, 3 seeds: "
-    "top-5 0.37 of 250 signs from one clip each; 1.6 ms a window)",
+    "top-5 0.37 of 250 signs from one clip each; 0.9-1.6 ms a window)",
     "invariant": "the hierarchical transformer over what the conv net reads (hand shapes, wrists in the "
-    "body's frame): level with conv where the signs had many signers, below it from one clip each "
-    "(top-5 0.32, 3 seeds), 7 ms a window; the one to try with the full data on a GPU (docs/accuracy.md)",
+    "body's frame): level with conv where the signs had many signers (5 folds), below it from one clip "
+    "each (top-5 0.32, 3 seeds), 4 times its time a window (3.6-7 ms); the one to try with the full data "
+    "on a GPU (docs/accuracy.md)",
     "tiny": "the hierarchical transformer, smallest: for quick tests",
     "small": "the hierarchical transformer reading every point, small",
     "base": "the hierarchical transformer reading every point: for large data (the full Kaggle set) on a GPU",
