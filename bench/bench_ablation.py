@@ -14,10 +14,9 @@ Usage: python bench/bench_ablation.py [--runs 5] [--calls 100]
 import argparse
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
-from common import REPO  # noqa: F401 (puts the repository on the path)
+from common import window_ms
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--runs", type=int, default=5)
@@ -28,7 +27,6 @@ import torch  # noqa: E402
 from safetensors.torch import save_file  # noqa: E402
 from torch import nn  # noqa: E402
 
-from slr_core.features.handshape import N_HAND_FEATURES  # noqa: E402
 from slr_core.models.build import build_model, count_parameters  # noqa: E402
 from slr_core.models.config import PRESETS, ModelConfig  # noqa: E402
 
@@ -62,32 +60,6 @@ VARIANTS = [
 ]
 
 
-def inputs(c: ModelConfig):
-    x = torch.randn(1, c.length, 87, 2)
-    hands = torch.randn(1, c.length, 2, N_HAND_FEATURES)
-    mask = torch.ones(1, c.length, dtype=torch.bool)
-    groups = torch.ones(1, c.length, 4, dtype=torch.bool)
-    pos = torch.arange(c.length, dtype=torch.float32)[None]
-    return x, hands, mask, groups, pos
-
-
-def window_ms(model: nn.Module, threads: int) -> float:
-    torch.set_num_threads(threads)
-    batch = inputs(model.config)
-    medians = []
-    with torch.inference_mode():
-        for _ in range(10):
-            model(*batch)
-        for _ in range(args.runs):
-            times = []
-            for _ in range(args.calls):
-                t0 = time.perf_counter()
-                model(*batch)
-                times.append(time.perf_counter() - t0)
-            medians.append(statistics.median(times) * 1000)
-    return statistics.median(medians)
-
-
 def file_mb(model: nn.Module) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.safetensors"
@@ -100,5 +72,5 @@ print(f"one window (batch 1, 64 frames), median of {args.calls} calls, median ov
 print(f"{'network':46s} {'parameters':>10s} {'file MB':>8s} {'1 thread':>9s} {'2 threads':>9s}")
 for name, make in VARIANTS:
     model = make()
-    one, two = window_ms(model, 1), window_ms(model, 2)
+    one, two = (statistics.median(window_ms(model, t, args.runs, args.calls)) for t in (1, 2))
     print(f"{name:46s} {count_parameters(model) / 1e6:9.2f}M {file_mb(model):8.1f} {one:7.2f}ms {two:7.2f}ms")

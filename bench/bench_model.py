@@ -10,7 +10,7 @@ import argparse
 import statistics
 import time
 
-from common import REPO
+from common import REPO, window_inputs, window_ms
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kaggle2"))
@@ -21,7 +21,6 @@ args = parser.parse_args()
 
 import torch  # noqa: E402
 
-from slr_core.features.handshape import N_HAND_FEATURES  # noqa: E402
 from slr_core.models.build import build_model, count_parameters  # noqa: E402
 from slr_core.models.checkpoint import load_model  # noqa: E402
 from slr_core.models.config import ModelConfig  # noqa: E402
@@ -35,29 +34,11 @@ print(f"model {loaded.name}: {count_parameters(model) / 1e6:.2f}M parameters, fi
 
 
 def inputs(b, device="cpu"):
-    c = model.config
-    x = torch.randn(b, c.length, 87, 2, device=device)
-    hands = torch.randn(b, c.length, 2, N_HAND_FEATURES, device=device)
-    mask = torch.ones(b, c.length, dtype=torch.bool, device=device)
-    groups = torch.ones(b, c.length, 4, dtype=torch.bool, device=device)
-    pos = torch.arange(c.length, dtype=torch.float32, device=device).expand(b, -1).contiguous()
-    return x, hands, mask, groups, pos
+    return window_inputs(model.config, b, device)
 
 
 for threads in (1, 2):
-    torch.set_num_threads(threads)
-    batch = inputs(1)
-    medians = []
-    with torch.inference_mode():
-        for _ in range(10):
-            model(*batch)
-        for _ in range(args.runs):
-            times = []
-            for _ in range(args.calls):
-                t0 = time.perf_counter()
-                model(*batch)
-                times.append(time.perf_counter() - t0)
-            medians.append(statistics.median(times) * 1000)
+    medians = window_ms(model, threads, args.runs, args.calls)
     print(f"inference, batch 1 x 64 frames, {threads} thread(s): median {statistics.median(medians):.2f} ms "
           f"(runs: {', '.join(f'{m:.2f}' for m in medians)})")  # fmt: skip
 

@@ -67,3 +67,38 @@ def edit_ops(got, want) -> tuple[int, int, int]:
         else:
             dels, i = dels + 1, i - 1
     return subs, ins, dels
+
+
+def window_inputs(config, b: int = 1, device: str = "cpu") -> tuple:
+    """A batch of b random windows shaped for a model of this config (time does not depend on values)."""
+    import torch
+
+    from slr_core.features.handshape import N_HAND_FEATURES
+
+    x = torch.randn(b, config.length, 87, 2, device=device)
+    hands = torch.randn(b, config.length, 2, N_HAND_FEATURES, device=device)
+    mask = torch.ones(b, config.length, dtype=torch.bool, device=device)
+    groups = torch.ones(b, config.length, 4, dtype=torch.bool, device=device)
+    pos = torch.arange(config.length, dtype=torch.float32, device=device).expand(b, -1).contiguous()
+    return x, hands, mask, groups, pos
+
+
+def window_ms(model, threads: int, runs: int, calls: int) -> list[float]:
+    """One window at batch 1 on `threads` torch threads: the median milliseconds of `calls` calls, per run
+    (after 10 calls to warm up)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    batch = window_inputs(model.config)
+    medians = []
+    with torch.inference_mode():
+        for _ in range(10):
+            model(*batch)
+        for _ in range(runs):
+            times = []
+            for _ in range(calls):
+                t0 = time.perf_counter()
+                model(*batch)
+                times.append(time.perf_counter() - t0)
+            medians.append(statistics.median(times) * 1000)
+    return medians
