@@ -44,8 +44,8 @@ import numpy as np
 from common import DATA, REPO, require_shared
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--recipe", default=str(REPO / "models" / "asl250-popsign-kaggle2" / "train.yaml"))
-parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kaggle2"), help="default model")
+parser.add_argument("--recipe", default=str(REPO / "models" / "asl250-webcam" / "train.yaml"))
+parser.add_argument("--model", default=str(REPO / "models" / "asl250-webcam"), help="default model")
 parser.add_argument("--popsign-kp", default=str(REPO / "data" / "popsign-kp"),
                     help="keypoints of popsign-reference made by slr extract")  # fmt: skip
 parser.add_argument("--out", default=str(REPO / "runs" / "cross-signer"))
@@ -57,6 +57,8 @@ parser.add_argument(
     "--networks", default="conv,invariant", help="compare part: the presets measured side by side"
 )
 parser.add_argument("--seeds", default="0,1,2", help="compare part: the seeds of each network's runs")
+parser.add_argument("--before", default=str(REPO / "models" / "asl250-popsign-kaggle2"),
+                    help="part c: the model the app had before webcam-signs, measured beside (skipped when absent)")  # fmt: skip
 parser.add_argument("--ablation", default="no-local,no-global,no-blocks,no-aux",
                     help="ablation part: the transformer's variants (no-local, no-global, no-blocks, no-aux)")  # fmt: skip
 args = parser.parse_args()
@@ -64,13 +66,15 @@ require_shared()
 
 from slr_core.datasets.data import UNKNOWN_LABEL, load_dataset, participant_folds  # noqa: E402
 from slr_core.models.checkpoint import load_model  # noqa: E402
-from slr_core.recognition.predict import Classifier  # noqa: E402
+from slr_core.recognition.predict import Classifier, accept  # noqa: E402
+from slr_core.recognition.streaming import recognize  # noqa: E402
 from slr_core.training.config import load_config  # noqa: E402
 from slr_core.training.loop import train  # noqa: E402
 from slr_core.training.protocols import (  # noqa: E402
     clip_path,
     fused_scores,
     held_out_word,
+    live_events,
     load_sequences,
     model_probabilities,
     nearest_neighbour_scores,
@@ -108,6 +112,9 @@ def per_signer(report) -> None:
 
 
 DONE = (RunState.FINISHED, RunState.EARLY_STOPPED)  # a run with its final model
+# Protocol A trains on the studio clips alone; its bank (measured, never shipped: the studio clips may not
+# be redistributed) holds the same clips.
+A_DATA = {"data": [args.popsign_kp], "fold_data": [], "bank_data": [args.popsign_kp]}
 
 
 def trained(name: str, overrides: dict) -> Path:
@@ -171,7 +178,7 @@ if "floor" in parts_wanted:
 
 if "a" in parts_wanted:
     print("\nProtocol A: the recipe on the studio clips alone, tested on asl-signs-subset, 250 signs")
-    loaded = load_model(trained("protocol-a", {"data": [args.popsign_kp]}))
+    loaded = load_model(trained("protocol-a", A_DATA))
     pred = model_probabilities(loaded, subset)
     rep = sign_ranks(pred.probs, loaded.labels, subset)
     print("  " + line("classifier (slr eval)", rep, dev))
@@ -256,9 +263,140 @@ if "b" in parts_wanted or "compare-b" in parts_wanted:
         key = f"protocol_b_{network}_seed{seed}" if overrides else "protocol_b"
         figures[key] = {"folds": rows, "mean": mean}
 
+WEBCAM_SIGNS_MIN_PEOPLE = 3  # protocol C reports per sign for the signs of at least this many people
+GOAL_SIGNS = ("hello", "thankyou", "no", "yes", "please")
+
+
+def protocol_c_rows(loaded, held: list, oov: list, refs: list, before) -> list[dict]:
+    """Each held-out webcam sequence: what the model answers (without and with its bank), the floor,
+    the model from before, and the signs the clip path and the live replay give (with the bank: the app)."""
+    plain = model_probabilities(loaded, held).probs
+    bank = Classifier(loaded).bank
+    banked = model_probabilities(loaded, held, bank=bank).probs if bank is not None else plain
+    floor = nearest_neighbour_scores(refs, loaded.labels, held)
+    old = model_probabilities(before, held).probs if before is not None else None
+    app = Classifier(loaded)
+    best, _, ok = accept(banked, loaded.labels, app.threshold)
+    rows = []
+    for n, q in enumerate(held):
+        rows.append({
+            "sign": q.sign, "person": q.participant,
+            "network": loaded.labels[int(plain[n].argmax())],
+            "bank": loaded.labels[int(banked[n].argmax())],
+            "accepted": loaded.labels[int(best[n])] if ok[n] else None,
+            "floor": loaded.labels[int(floor[n].argmax())],
+            "before": before.labels[int(old[n].argmax())] if old is not None else None,
+            "clip": [e.label for e in recognize((q.data, q.times), app)],
+            "live": live_events(app, q),
+        })  # fmt: skip
+    return rows
+
+
+def c_summary(rows: list[dict], signs: list[str]) -> dict:
+    """Per sign: top-1 of each answer, one event and right through the clip path and live, and the
+    live replay's agreement with the whole-sequence answer where that is accepted."""
+    out = {}
+    for sign in signs:
+        mine = [r for r in rows if r["sign"] == sign]
+        if not mine:
+            continue
+        acc = [r for r in mine if r["accepted"] is not None]
+        out[sign] = {
+            "people": len({r["person"] for r in mine}), "n": len(mine),
+            **{k: float(np.mean([r[k] == sign for r in mine])) for k in ("before", "floor", "network", "bank")},
+            "accepted_right": float(np.mean([r["accepted"] == sign for r in mine])),
+            "clip_one_right": float(np.mean([r["clip"] == [sign] for r in mine])),
+            "live_one_right": float(np.mean([r["live"] == [sign] for r in mine])),
+            "live_agreement": float(np.mean([r["live"] == [r["accepted"]] for r in acc])) if acc else float("nan"),
+        }  # fmt: skip
+    return out
+
+
+C_COLUMNS = ("before", "floor", "network", "bank", "accepted_right", "clip_one_right", "live_one_right",
+             "live_agreement")  # fmt: skip
+
+
+def c_table(summary: dict, title: str) -> None:
+    print(f"  {title}")
+    print("    sign (people, sequences): " + " / ".join(C_COLUMNS))
+    for sign, v in summary.items():
+        print(f"    {sign} ({v['people']}, {v['n']}): " + " / ".join(f"{v[k]:.3f}" for k in C_COLUMNS))
+    goal = [summary[s] for s in GOAL_SIGNS if s in summary]
+    if goal:
+        print(
+            f"    mean over {', '.join(s for s in GOAL_SIGNS if s in summary)}: "
+            + " / ".join(f"{np.nanmean([v[k] for v in goal]):.3f}" for k in C_COLUMNS)
+        )
+        print("    lowest of them: " + " / ".join(f"{min(v[k] for v in goal):.3f}" for k in C_COLUMNS))
+
+
+if "c" in parts_wanted:
+    WEBCAM = DATA / "webcam-signs"
+    webcam = load_sequences(WEBCAM)
+    w_parts = np.array([q.participant for q in webcam])
+    w_folds = participant_folds(w_parts, 5, signs=np.array([q.sign for q in webcam]))
+    cfg = load_config(args.recipe)
+    oov = [q for q in studio if q.sign == UNKNOWN_LABEL and held_out_word(q.word, cfg.unknown_val_fraction)]
+    before = load_model(args.before) if Path(args.before).is_dir() else None
+    seed = int(args.seeds.split(",")[0])
+    print(f"\nProtocol C: new webcam users. webcam-signs ({len(webcam)} sequences, "
+          f"{len(set(w_parts.tolist()))} people) in 5 folds of people spread by sign; asl-signs-subset "
+          f"and the studio clips always in training; seed {seed}")  # fmt: skip
+    for network in args.networks.split(","):
+        over = {"fold_data": [str(WEBCAM)], "preset": network, "seed": seed}
+        rows, opens = [], []
+        for k in (int(f) for f in args.folds.split(",")):
+            held = [q for q, f in zip(webcam, w_folds) if f == k]
+            refs = studio_signs + subset + [q for q, f in zip(webcam, w_folds) if f != k]
+            loaded = load_model(trained(f"protocol-c-fold{k}{run_tag(network, seed)}", dict(over, fold=k)))
+            fold_rows = protocol_c_rows(loaded, held, oov, refs, before)
+            rows += fold_rows
+            app = Classifier(loaded)
+            o = open_set(loaded, held, oov)
+            ob = open_set(loaded, held, oov, app.threshold, bank=app.bank)
+            opens.append({"fold": k, "network": o, "bank": ob})
+            people = sorted({q.participant for q in held})
+            print(f"  fold {k} (people {people}, {len(held)} sequences): top-1 network "
+                  f"{np.mean([r['network'] == r['sign'] for r in fold_rows]):.3f}, with the bank "
+                  f"{np.mean([r['bank'] == r['sign'] for r in fold_rows]):.3f}, floor "
+                  f"{np.mean([r['floor'] == r['sign'] for r in fold_rows]):.3f}"
+                  + (f", before {np.mean([r['before'] == r['sign'] for r in fold_rows]):.3f}" if before else "")
+                  + f" | at the threshold (network {o['threshold']:.2f} / bank {ob['threshold']:.2f}): accepted "
+                  f"{o['in_vocab_accepted']:.3f} / {ob['in_vocab_accepted']:.3f}, unknown words rejected "
+                  f"{o.get('oov_rejected', np.nan):.3f} / {ob.get('oov_rejected', np.nan):.3f}")  # fmt: skip
+        signs = sorted({r["sign"] for r in rows})
+        people = {s: len({r["person"] for r in rows if r["sign"] == s}) for s in signs}
+        summary = c_summary(rows, signs)
+        print(f"\n  {network}: pooled over the folds (each person held out once); before = {args.before}")
+        c_table(
+            {s: v for s, v in summary.items() if people[s] >= WEBCAM_SIGNS_MIN_PEOPLE},
+            f"signs of at least {WEBCAM_SIGNS_MIN_PEOPLE} people",
+        )
+        c_table(
+            {s: v for s, v in summary.items() if people[s] < WEBCAM_SIGNS_MIN_PEOPLE},
+            "signs of fewer people (1-2: held out, their sign has no other webcam user to learn from)",
+        )
+        all_rows = {
+            k: float(np.mean([r[k] == r["sign"] for r in rows]))
+            for k in ("before", "floor", "network", "bank")
+        }
+        mean_open = {w: {key: float(np.mean([x[w].get(key, np.nan) for x in opens])) for key in ("in_vocab_accepted", "in_vocab_accepted_right", "oov_rejected")}
+                     for w in ("network", "bank")}  # fmt: skip
+        print(
+            f"  every held-out sequence ({len(rows)}): top-1 "
+            + ", ".join(f"{k} {v:.3f}" for k, v in all_rows.items())
+        )
+        for w in ("network", "bank"):
+            m = mean_open[w]
+            print(f"  at the threshold, {w}: in-vocabulary accepted {m['in_vocab_accepted']:.3f} (and right "
+                  f"{m['in_vocab_accepted_right']:.3f}), {len(oov)} held-out words outside the vocabulary rejected "
+                  f"{m['oov_rejected']:.3f} (mean over folds)")  # fmt: skip
+        figures[f"protocol_c_{network}_seed{seed}"] = {"per_sign": summary, "all": all_rows, "open_set": opens,
+                                                       "mean_open_set": mean_open}  # fmt: skip
+
 if "transformer" in parts_wanted:
     print("\nProtocol A with the transformer that reads every point (small preset, same recipe otherwise)")
-    t_over = {"data": [args.popsign_kp], "preset": "small", "model": {"drop": 0.1}}
+    t_over = dict(A_DATA, preset="small", model={"drop": 0.1})
     tf = load_model(trained("protocol-a-transformer", t_over))
     pred = model_probabilities(tf, subset)
     rep = sign_ranks(pred.probs, tf.labels, subset)
@@ -311,7 +449,7 @@ def compared(network: str, seed: int, oov: list, held: list, variant: str = "", 
     if "model" in extra:  # on top of the recipe's model settings, not instead of them
         extra["model"] = {**load_config(args.recipe).model, **extra["model"]}
     over = dict(extra, preset=network, seed=seed)
-    a = load_model(trained(f"protocol-a{tag}", dict(over, data=[args.popsign_kp])))
+    a = load_model(trained(f"protocol-a{tag}", dict(over, **A_DATA)))
     rep = sign_ranks(model_probabilities(a, subset).probs, a.labels, subset)
     row = {"network": network + (f" {variant}" if variant else ""), "seed": seed, "A top-1": rep.top(1),
            "A top-5": rep.top(5), "A dev top-1": rep.top(1, dev), "A test top-1": rep.top(1, ~dev)}  # fmt: skip

@@ -104,11 +104,12 @@ def _cmd_eval(args) -> int:
     if args.library:
         return _eval_library(loaded, args)
     report = evaluate_dataset(loaded, args.data, device=args.device, threshold=args.threshold,
-                              cache_dir=args.cache_dir, progress=not args.quiet)  # fmt: skip
+                              cache_dir=args.cache_dir, progress=not args.quiet, use_bank=not args.no_bank)  # fmt: skip
     for path, why in report.skipped:
         print(f"  SKIPPED {why if str(path) in why else f'{path}: {why}'}")
     worst = sorted(report.per_class.items(), key=lambda kv: kv[1]["f1"])[:10]
-    print(f"model {loaded.name} ({len(loaded.labels)} classes) on {args.data}")
+    with_bank = f", with its bank of {report.bank} examples" if report.bank else ""
+    print(f"model {loaded.name} ({len(loaded.labels)} classes{with_bank}) on {args.data}")
     print("lowest F1:")
     for name, m in worst:
         print(
@@ -181,10 +182,57 @@ def _add_eval(sub) -> None:
     p.add_argument("--report-dir", help="write report.json and confusion.png here")
     p.add_argument("--threshold", type=probability, help="rejection threshold (default: the model's own)")
     p.add_argument("--library", help="with the personal signs of this library folder (as the app recognises)")
+    p.add_argument(
+        "--no-bank", action="store_true", help="the network alone, without the model's bank of examples"
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--cache-dir")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_eval)
+
+
+def _cmd_bank(args) -> int:
+    """slr bank RUN_DIR: (re)build the bank of examples of a trained run from its own training split."""
+    from ..models.checkpoint import load_model
+    from ..recognition.bank import load_bank
+    from ..training import runs
+    from ..training.bank import write_bank
+    from ..training.config import load_config
+    from ..training.runs import MODEL_DIR
+    from ..training.trainset import prepare_data
+
+    run = Path(args.run)
+    if not (run / runs.CONFIG).is_file() or not (run / MODEL_DIR).is_dir():
+        raise ConfigError(f"{run}: not a finished run folder (no {runs.CONFIG} or {MODEL_DIR}/)")
+    cfg = load_config(run / runs.CONFIG, {"resume": False})
+    bank_data = args.data or cfg.bank_data
+    if not bank_data:
+        raise ConfigError(
+            f"{run}: its config names no bank_data; pass --data DATASET_DIR (data whose licence allows it)"
+        )
+    data = prepare_data(cfg.data, cfg.val_data, cfg.folds, cfg.fold, cfg.unknown_val_fraction, cfg.sign_map,
+                        cfg.cache_dir, 1, not args.quiet, cfg.fold_data)  # fmt: skip
+    loaded = load_model(run / MODEL_DIR)
+    figures = write_bank(loaded, data, bank_data, run / MODEL_DIR)
+    bank, problem = load_bank(run / MODEL_DIR, loaded.labels)
+    if bank is None:
+        raise ConfigError(problem or "the bank was not written")
+    w, b = figures["without_bank"], figures["with_bank"]
+    print(f"bank of {len(bank)} examples ({', '.join(bank.meta['datasets'])}) beside {run / MODEL_DIR}")
+    print("people per sign: " + ", ".join(f"{s} {n}" for s, n in bank.signs().items()))
+    print(f"validation top-1 {figures['top1_without_bank']:.3f} -> {figures['top1_with_bank']:.3f}; accepted and "
+          f"right {w['in_vocab_accepted_correct']:.3f} -> {b['in_vocab_accepted_correct']:.3f}; unknown words "
+          f"rejected {w['oov_rejected']:.3f} -> {b['oov_rejected']:.3f} (threshold {b['threshold']:.2f})")  # fmt: skip
+    return 0
+
+
+def _add_bank(sub) -> None:
+    p = sub.add_parser("bank", help="(re)build a trained run's bank of many people's examples")
+    p.add_argument("run", help="run folder (config.yaml and model/)")
+    p.add_argument("--data", action="append",
+                   help="dataset whose training sequences go in (default: the run's bank_data); repeat for several")  # fmt: skip
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_cmd_bank)
 
 
 def torchrun_world() -> int:
@@ -196,3 +244,4 @@ def add(sub) -> None:
     """Register this module's commands."""
     _add_train(sub)
     _add_eval(sub)
+    _add_bank(sub)

@@ -23,10 +23,10 @@ from tqdm.auto import tqdm
 
 from ..base import settings
 from ..capture.keypoints import KeypointsError, read_parquet
-from ..capture.landmarks import N_PIPELINE_ROWS, PIPELINE_ROWS
+from ..capture.landmarks import N_PIPELINE_ROWS, PIPELINE_HAND_ROWS, PIPELINE_ROWS
 from .data import Dataset, DatasetError
 
-CACHE_VERSION = 4
+CACHE_VERSION = 5
 FRAMES_FILE = "frames.f32"
 COORDS = 3  # x, y, z (z for the 3D hand shapes)
 INDEX_FILE = "index.npz"
@@ -101,6 +101,8 @@ def usable(data: np.ndarray) -> str:
         return "infinite coordinates"
     if not np.isfinite(data).any():
         return "no landmark values at all (every coordinate is NaN)"
+    if not np.isfinite(data[:, PIPELINE_HAND_ROWS, 0]).any():
+        return "no hand in any frame (nothing to learn a sign from)"
     return ""
 
 

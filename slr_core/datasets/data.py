@@ -94,6 +94,7 @@ class Dataset:
     table: pd.DataFrame
     sign_map: dict[str, int]
     sign_map_path: Path | None = None
+    notes: list[str] = field(default_factory=list)  # what was left out on opening, and why
 
     def __len__(self) -> int:
         return len(self.table)
@@ -155,21 +156,70 @@ def load_dataset(
     else:
         signs = load_sign_map(map_path)
     _check_signs(table["sign"], signs, csv)
-    return Dataset(root, table, signs, map_path)
+    table, notes = _licensed(root, table)
+    return Dataset(root, table, signs, map_path, notes)
+
+
+SOURCES_FILE = "sources.csv"
+LICENCE_DIR = "LICENSES"
+
+
+def licence_file(root: Path, repository: str) -> Path:
+    """Where a source's licence text is kept: LICENSES/<owner>+<name>.txt for 'owner/name'."""
+    return root / LICENCE_DIR / (str(repository).strip().replace("/", "+") + ".txt")
+
+
+def _licensed(root: Path, table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """A dataset that names its sources (sources.csv: participant_id, repository, licence) keeps only
+    the people whose licence text is in LICENSES/: data whose licence cannot be shown is not used.
+    Datasets without sources.csv (Kaggle's, a person's own) are kept whole."""
+    sources = root / SOURCES_FILE
+    if not sources.is_file():
+        return table, []
+    try:
+        src = pd.read_csv(sources, dtype=str, keep_default_na=False)
+    except Exception as exc:
+        raise DatasetError(f"{sources}: not a readable CSV ({exc})") from None
+    if not {"participant_id", "repository"} <= set(src.columns):
+        raise DatasetError(f"{sources}: needs the columns participant_id and repository")
+    missing = {
+        int(p): licence_file(root, r).name
+        for p, r in zip(src["participant_id"], src["repository"])
+        if str(p).strip().isdigit() and not licence_file(root, r).is_file()
+    }
+    listed = {int(p) for p in src["participant_id"] if str(p).strip().isdigit()}
+    unlisted = set(table["participant_id"].astype(np.int64)) - listed
+    drop = table["participant_id"].astype(np.int64).isin(set(missing) | unlisted)
+    notes = []
+    if drop.any():
+        why = [f"{p} ({LICENCE_DIR}/{f} is missing)" for p, f in sorted(missing.items())][:3]
+        why += [f"{p} (not in {SOURCES_FILE})" for p in sorted(unlisted)][:3]
+        notes.append(f"{root}: {int(drop.sum())} sequence(s) of {len(set(missing) | unlisted)} participant(s) "
+                     f"skipped, no licence text for them: {', '.join(why)}")  # fmt: skip
+    return table[~drop].reset_index(drop=True), notes
 
 
 # --- participant-disjoint splits ------------------------------------------------------------------
 
 
-def participant_folds(participants: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+def participant_folds(
+    participants: np.ndarray, k: int, seed: int = 0, signs: np.ndarray | None = None
+) -> np.ndarray:
     """Assign every sample a fold 0..k-1 so that no participant is in two folds.
 
     Participants are dealt, largest first (ties in a seeded random order), to the fold with the
-    fewest samples so far, which keeps the folds close in size.
+    fewest samples so far, which keeps the folds close in size. Given each sample's sign, when the
+    participants do not all sign the same signs (people who recorded a few signs each, as webcam
+    collections are), the people of each sign are spread over the folds first (``spread_folds``), so
+    that a sign's people are held out one fold at a time and the others train.
     """
     ids, counts = np.unique(participants, return_counts=True)
     if len(ids) < k:
         raise DatasetError(f"only {len(ids)} participant(s); cannot make {k} participant-disjoint folds")
+    if signs is not None:
+        signs = np.asarray(signs)
+        if len({frozenset(signs[participants == p].tolist()) for p in ids}) > 1:
+            return spread_folds(participants, signs, k, seed)
     rng = np.random.default_rng(seed)
     order = np.lexsort((rng.random(len(ids)), -counts))
     sizes = np.zeros(k, np.int64)
@@ -177,6 +227,32 @@ def participant_folds(participants: np.ndarray, k: int, seed: int = 0) -> np.nda
     for j in order:
         f = int(np.argmin(sizes))
         fold_of[ids[j]] = f
+        sizes[f] += counts[j]
+    return np.array([fold_of[p] for p in participants], dtype=np.int64)
+
+
+def spread_folds(participants: np.ndarray, signs: np.ndarray, k: int, seed: int = 0) -> np.ndarray:
+    """Participant folds that spread each sign's people: people are dealt rarest sign first (then
+    most samples, ties in a seeded random order), each to the fold where the signs they recorded
+    have the fewest people so far (a sign of few people weighs more), then the fold with the fewest
+    people, then the fewest samples. A sign of 3 people thus lands in 3 folds: held out one person at
+    a time, learned from the other 2."""
+    ids, counts = np.unique(participants, return_counts=True)
+    names = sorted(set(np.asarray(signs).tolist()))
+    has = np.array([[(signs[participants == p] == s).any() for s in names] for p in ids])  # (P, S)
+    people = has.sum(0)  # per sign
+    rarest = np.where(has, people[None], np.iinfo(np.int64).max).min(1)
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(len(ids)), -counts, rarest))
+    in_fold = np.zeros((k, len(names)), np.float64)  # people of each sign per fold
+    heads, sizes = np.zeros(k, np.int64), np.zeros(k, np.int64)
+    fold_of = {}
+    for j in order:
+        crowd = (in_fold[:, has[j]] / people[has[j]]).sum(1)
+        f = min(range(k), key=lambda f: (round(float(crowd[f]), 9), heads[f], sizes[f]))
+        fold_of[ids[j]] = f
+        in_fold[f] += has[j]
+        heads[f] += 1
         sizes[f] += counts[j]
     return np.array([fold_of[p] for p in participants], dtype=np.int64)
 

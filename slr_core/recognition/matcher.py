@@ -25,7 +25,7 @@ from ..features.augment import AugmentConfig, augment
 from ..features.preprocess import preprocess, stack
 from ..features.trajectory import distances, path
 from .library import Example, Library
-from .predict import Classifier, Guess, predict_features, probabilities, top_signs
+from .predict import Classifier, Guess, predict_features, top_signs
 
 # A match must be at least this close (cosine), whatever the examples say. Measured with bench_personal
 # (3 examples of hello and thankyou per signer, 14 signers, the protocol-A model; chosen on 7 of the
@@ -234,7 +234,7 @@ class PersonalClassifier(Classifier):
         out = self.outputs(data, times)
         if out is None:
             return None
-        probs = probabilities(out)[0].cpu().numpy()
+        probs = self.probabilities_of(out)
         m = self.match(out["embedding"][0].float().cpu().numpy(), data)
         model = self.decide(probs, threshold)
         if m is not None and m.accepted and not self.gives_way(m, model):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from torch import nn
 
 from ..datasets.data import UNKNOWN_LABEL, unknown_index
 from ..features.preprocess import Features, preprocess
+from .bank import Bank, load_bank
 
 
 def to_tensors(
@@ -51,8 +53,15 @@ def predict_features(
     batch_size: int = 256,
     device: str | torch.device = "cpu",
     embed: bool = False,
+    bank: Bank | None = None,
 ) -> Predictions:
-    """The model over a stacked batch of Features, `batch_size` rows at a time."""
+    """The model over a stacked batch of Features, `batch_size` rows at a time; with a bank of
+    examples, its votes blended into the probabilities (``bank``)."""
+    if bank is not None:
+        out = predict_features(model, feats, batch_size, device, embed=True)
+        assert out.embedding is not None
+        blended = bank.blend(out.probs, out.embedding) if len(out.probs) else out.probs
+        return Predictions(blended, out.confidence, out.embedding if embed else None)
     model.eval()
     probs, conf, emb = [], [], []
     for i in range(0, len(feats.x), batch_size):
@@ -123,17 +132,39 @@ class Guess:
     unknown: float = 0.0  # the probability of `_unknown` (a movement outside the vocabulary)
 
 
+def model_bank(loaded) -> tuple[Bank | None, str | None]:
+    """The bank of examples beside a loaded model (read once per model and kept on it), and why it
+    cannot be used when it cannot."""
+    if not hasattr(loaded, "_bank"):
+        loaded._bank = load_bank(loaded.path, loaded.labels) if Path(loaded.path).is_dir() else (None, None)
+    return loaded._bank
+
+
 class Classifier:
     """One window of landmarks -> the model's guess (or its raw outputs). Thread-safe for inference:
-    it holds no state between calls, so the live sessions and the pages share one."""
+    it holds no state between calls, so the live sessions and the pages share one.
 
-    def __init__(self, loaded, threshold: float | None = None, device: str | torch.device = "cpu") -> None:
+    With the model's bank of many people's examples (``bank``; on unless `use_bank` is False), the
+    probabilities are the network's and the bank's together, and the threshold is the one chosen
+    with the bank in use."""
+
+    def __init__(self, loaded, threshold: float | None = None, device: str | torch.device = "cpu",
+                 use_bank: bool = True) -> None:  # fmt: skip
         self.loaded = loaded
         self.model = loaded.model.to(device).eval()
         self.device = device
         self.labels = loaded.labels
-        self.threshold = loaded.threshold if threshold is None else threshold
+        self.bank, self.bank_problem = model_bank(loaded) if use_bank else (None, None)
+        own = self.bank.threshold if self.bank is not None else None
+        self.threshold = (own if own is not None else loaded.threshold) if threshold is None else threshold
         self.length = loaded.config.length
+
+    def probabilities_of(self, out: dict[str, torch.Tensor]) -> np.ndarray:
+        """Class probabilities (C,) from the model's raw outputs for one window (with the bank's votes)."""
+        probs = probabilities(out)[0].cpu().numpy()
+        if self.bank is None:
+            return probs
+        return self.bank.blend(probs[None], out["embedding"].float().cpu().numpy())[0]
 
     @torch.inference_mode()
     def outputs(self, data: np.ndarray, times: np.ndarray) -> dict[str, torch.Tensor] | None:
@@ -146,7 +177,7 @@ class Classifier:
     def probabilities(self, data: np.ndarray, times: np.ndarray) -> np.ndarray | None:
         """Class probabilities (C,) of one window, None without hands."""
         out = self.outputs(data, times)
-        return None if out is None else probabilities(out)[0].cpu().numpy()
+        return None if out is None else self.probabilities_of(out)
 
     def decide(self, probs: np.ndarray, threshold: float | None = None) -> Guess:
         """The open-set decision for one row of probabilities."""

@@ -24,6 +24,12 @@ class TrainConfig:
     val_data: list[str] = field(default_factory=list)
     folds: int = 5
     fold: int = 0
+    fold_data: list[str] = field(
+        default_factory=list
+    )  # the datasets split into folds (empty: all that can be)
+    # datasets whose training sequences go into the model's bank of examples (recognition.bank); only
+    # data whose licence lets examples derived from it travel with the model
+    bank_data: list[str] = field(default_factory=list)
     unknown_val_fraction: float = 0.5
     sign_map: str | None = None
     cache_dir: str | None = None
@@ -73,6 +79,10 @@ class TrainConfig:
             self.data = [self.data]
         if isinstance(self.val_data, str):
             self.val_data = [self.val_data]
+        if isinstance(self.fold_data, str):
+            self.fold_data = [self.fold_data]
+        if isinstance(self.bank_data, str):
+            self.bank_data = [self.bank_data]
         problems = []
         if self.epochs < 1:
             problems.append("epochs must be at least 1")

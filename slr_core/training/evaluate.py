@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..datasets.data import unknown_index
-from ..recognition.predict import accept, predict_features
+from ..recognition.predict import accept, model_bank, predict_features
 
 EVAL_CHUNK = 2048  # sequences preprocessed at once by evaluate_dataset
 
@@ -33,6 +33,7 @@ class Report:
     confusion_labels: list[str]
     open_set: dict = field(default_factory=dict)
     skipped: list = field(default_factory=list)  # (file, why) of sequences left out
+    bank: int = 0  # examples in the bank of examples used (0: the network alone)
 
     def to_dict(self) -> dict:
         return {
@@ -186,8 +187,11 @@ def evaluate_dataset(
     threshold: float | None = None,
     cache_dir: str | Path | None = None,
     progress: bool = True,
+    use_bank: bool = True,
 ) -> Report:
-    """Every sequence of a Kaggle-layout dataset through a loaded model (see checkpoint.load_model)."""
+    """Every sequence of a Kaggle-layout dataset through a loaded model (see checkpoint.load_model),
+    with the model's bank of examples as the app recognises (unless `use_bank` is False; the
+    threshold is then the bank's own)."""
     from ..datasets.cache import load_or_build_cache
     from ..datasets.data import DatasetError, load_dataset
     from ..features.preprocess import preprocess, stack
@@ -198,13 +202,16 @@ def evaluate_dataset(
         raise DatasetError(f"{dataset_dir}: signs the model does not know: {missing[:10]}")
     cache = load_or_build_cache(ds, cache_dir, progress=progress)
     y = ds.targets(loaded.labels)[cache.keep]
+    bank = model_bank(loaded)[0] if use_bank else None
+    own = bank.threshold if bank is not None and bank.threshold is not None else loaded.threshold
     length = loaded.config.length
     parts = []  # preprocessed a chunk at a time: the full Kaggle set's features would not fit in RAM
     for start in tqdm(range(0, len(cache), EVAL_CHUNK), desc="eval", unit="chunk", disable=not progress):
         rows = range(start, min(start + EVAL_CHUNK, len(cache)))
         feats = stack([preprocess(*cache.get(i), length=length) for i in rows], length)
-        parts.append(predict_features(loaded.model, feats, batch_size, device).probs)
+        parts.append(predict_features(loaded.model, feats, batch_size, device, bank=bank).probs)
     probs = np.concatenate(parts) if parts else np.zeros((0, len(loaded.labels)), np.float32)
-    report = evaluate_arrays(y, probs, loaded.labels, loaded.threshold if threshold is None else threshold)
+    report = evaluate_arrays(y, probs, loaded.labels, own if threshold is None else threshold)
+    report.bank = len(bank) if bank is not None else 0
     report.skipped = list(cache.skipped)
     return report

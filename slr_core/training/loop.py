@@ -95,6 +95,8 @@ def _loop(t: Trainer, stop, progress: bool) -> TrainResult:
     result_state = RunState.EARLY_STOPPED if state.epoch < cfg.epochs else RunState.FINISHED
     if t.ddp.main:
         _finalize(t.out, t.device, t.full_val_loader, t.meta)
+        if cfg.bank_data:
+            _bank(t)
         t.log.status(result_state, epoch=state.epoch, epochs=cfg.epochs, best=state.best,
                      best_epoch=state.best_epoch + 1, message=f"best model in {t.out / MODEL_DIR}")  # fmt: skip
     return TrainResult(result_state, state.epoch, state.best or {}, t.out / MODEL_DIR, t.out)
@@ -226,6 +228,23 @@ def _end_epoch(t: Trainer, stats: EpochStats, metrics: dict, progress: bool) -> 
             f"{metrics['top1']:.3f} top-5 {metrics['top5']:.3f} F1 {metrics['macro_f1']:.3f}"
             + (" *" if improved else "")
         )
+
+
+def _bank(t: Trainer) -> None:
+    """The bank of examples beside the final model (training.bank), its threshold chosen on validation."""
+    from .bank import write_bank
+
+    t.log.status(
+        RunState.RUNNING, epoch=t.state.epoch, epochs=t.cfg.epochs, message="building the bank of examples"
+    )
+    loaded = load_model(t.out / MODEL_DIR, t.device)
+    figures = write_bank(loaded, t.data, t.cfg.bank_data, t.out / MODEL_DIR, t.device)
+    w, b = figures["without_bank"], figures["with_bank"]
+    print(
+        f"bank of examples: validation top-1 {figures['top1_without_bank']:.3f} -> {figures['top1_with_bank']:.3f}; "
+        f"accepted and right {w['in_vocab_accepted_correct']:.3f} -> {b['in_vocab_accepted_correct']:.3f}, "
+        f"unknown words rejected {w['oov_rejected']:.3f} -> {b['oov_rejected']:.3f} (threshold {b['threshold']:.2f})"
+    )
 
 
 def _finalize(out: Path, device, val_loader, meta_common: dict) -> None:

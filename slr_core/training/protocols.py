@@ -25,7 +25,7 @@ from ..datasets.cache import load_or_build_cache
 from ..datasets.data import UNKNOWN_LABEL, load_dataset
 from ..features.preprocess import preprocess, stack
 from ..recognition.predict import Classifier, accept, predict_features
-from ..recognition.streaming import StreamConfig, recognize
+from ..recognition.streaming import Recognizer, StreamConfig, recognize
 
 
 @dataclass
@@ -109,10 +109,36 @@ def sign_ranks(scores: np.ndarray, labels: list[str], seqs: list[Sequence]) -> R
     return RankReport(ranks, np.array([q.participant for q in seqs]), [q.sign for q in seqs])
 
 
-def model_probabilities(loaded, seqs: list[Sequence], embed: bool = False):
-    """The classifier on whole sequences, as ``slr eval`` runs it: Predictions for each."""
+def model_probabilities(loaded, seqs: list[Sequence], embed: bool = False, bank=None):
+    """The classifier on whole sequences, as ``slr eval`` runs it: Predictions for each (with a bank
+    of examples' votes blended in when given)."""
     feats = stack([preprocess(q.data, q.times, loaded.config.length) for q in seqs], loaded.config.length)
-    return predict_features(loaded.model, feats, embed=embed)
+    return predict_features(loaded.model, feats, embed=embed, bank=bank)
+
+
+def people_per_sign(seqs: list[Sequence]) -> dict[str, int]:
+    """How many people recorded each sign among the sequences."""
+    out: dict[str, set] = {}
+    for q in seqs:
+        out.setdefault(q.sign, set()).add(q.participant)
+    return {s: len(p) for s, p in sorted(out.items())}
+
+
+def top1_per_sign(probs: np.ndarray, labels: list[str], seqs: list[Sequence]) -> dict[str, dict]:
+    """Top-1 over all the model's classes per sign (every sequence once), with the sequences, the
+    people and the commonest wrong answers."""
+    got = [labels[i] for i in probs.argmax(1)]
+    out: dict[str, dict] = {}
+    people = people_per_sign(seqs)
+    for sign in sorted({q.sign for q in seqs}):
+        mine = [g for g, q in zip(got, seqs) if q.sign == sign]
+        wrong: dict[str, int] = {}
+        for g in mine:
+            if g != sign:
+                wrong[g] = wrong.get(g, 0) + 1
+        out[sign] = {"top1": float(np.mean([g == sign for g in mine])), "n": len(mine), "people": people[sign],
+                     "read_as": sorted(wrong.items(), key=lambda kv: -kv[1])[:3]}  # fmt: skip
+    return out
 
 
 # --- the floor: nearest neighbour with no training ------------------------------------------------------
@@ -177,10 +203,29 @@ class ClipPathReport:
         return {k: v for k, v in self.__dict__.items() if k != "labels"}
 
 
+def live_events(classifier: Classifier, q: Sequence, config: StreamConfig | None = None) -> list[str]:
+    """A sequence replayed through the live recogniser: frame by frame at its own times, then the
+    hands gone for a second (as a person lowers them), as the Live camera page runs it."""
+    rec = Recognizer(classifier, config)
+    labels = []
+    for frame, t in zip(q.data, q.times):
+        labels += [e.label for e in rec.push(frame, float(t))]
+    empty = np.full_like(q.data[0], np.nan)
+    end = float(q.times[-1]) if len(q.times) else 0.0
+    for t in end + np.arange(1, 31) / 30.0:
+        labels += [e.label for e in rec.push(empty, float(t))]
+    return labels + [e.label for e in rec.flush()]
+
+
 def clip_path(classifier: Classifier, seqs: list[Sequence], probs: np.ndarray,
-              config: StreamConfig | None = None) -> ClipPathReport:  # fmt: skip
-    """Each sequence through the clip path (streaming.recognize, as an uploaded clip goes)."""
-    labels = [[e.label for e in recognize((q.data, q.times), classifier, config)] for q in seqs]
+              config: StreamConfig | None = None, live: bool = False) -> ClipPathReport:  # fmt: skip
+    """Each sequence through the clip path (streaming.recognize, as an uploaded clip goes), or with
+    `live` replayed through the live recogniser frame by frame (``live_events``); against the
+    classifier's answer on the whole sequence (`probs`, at the classifier's threshold)."""
+    if live:
+        labels = [live_events(classifier, q, config) for q in seqs]
+    else:
+        labels = [[e.label for e in recognize((q.data, q.times), classifier, config)] for q in seqs]
     best, _, ok = accept(probs, classifier.labels, classifier.threshold)
     whole = [classifier.labels[b] for b in best]
     n = len(seqs)
@@ -202,20 +247,21 @@ def clip_path(classifier: Classifier, seqs: list[Sequence], probs: np.ndarray,
 # --- open set ---------------------------------------------------------------------------------------------
 
 
-def open_set(loaded, in_vocab: list[Sequence], oov: list[Sequence], threshold: float | None = None) -> dict:
+def open_set(loaded, in_vocab: list[Sequence], oov: list[Sequence], threshold: float | None = None,
+             bank=None) -> dict:  # fmt: skip
     """At the model's threshold: in-vocabulary sequences accepted (and accepted with the right
-    sign), words outside the vocabulary rejected."""
+    sign), words outside the vocabulary rejected (with a bank's votes blended in when given)."""
     t = loaded.threshold if threshold is None else threshold
     out: dict = {"threshold": t, "n_in_vocab": len(in_vocab), "n_oov": len(oov)}
     if in_vocab:
-        p = model_probabilities(loaded, in_vocab).probs
+        p = model_probabilities(loaded, in_vocab, bank=bank).probs
         best, _, ok = accept(p, loaded.labels, t)
         truth = np.array([loaded.labels.index(q.sign) for q in in_vocab])
         out["in_vocab_top1"] = float((p.argmax(1) == truth).mean())
         out["in_vocab_accepted"] = float(ok.mean())
         out["in_vocab_accepted_right"] = float((ok & (best == truth)).mean())
     if oov:
-        _, _, ok = accept(model_probabilities(loaded, oov).probs, loaded.labels, t)
+        _, _, ok = accept(model_probabilities(loaded, oov, bank=bank).probs, loaded.labels, t)
         out["oov_rejected"] = float((~ok).mean())
     return out
 

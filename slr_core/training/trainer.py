@@ -114,7 +114,7 @@ def build(cfg: TrainConfig, ddp: Dist, device, out: Path, log: RunLog, progress:
         dist.barrier()  # rank 0 builds the caches first
     data = prepare_data(
         cfg.data, cfg.val_data, cfg.folds, cfg.fold, cfg.unknown_val_fraction, cfg.sign_map,
-        cfg.cache_dir, max(1, cfg.workers), progress,
+        cfg.cache_dir, max(1, cfg.workers), progress, cfg.fold_data,
     )  # fmt: skip
     if ddp.enabled and ddp.main:
         dist.barrier()
@@ -186,6 +186,7 @@ def resolved_training(cfg: TrainConfig, data) -> dict:
         "val_data": [str(Path(d).resolve().name) for d in cfg.val_data],
         "folds": cfg.folds,
         "fold": cfg.fold,
+        "fold_data": [str(Path(d).resolve().name) for d in cfg.fold_data],
         "train_sequences": len(data.train),
         "val_sequences": len(data.val),
         "epochs": cfg.epochs,

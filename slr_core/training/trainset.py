@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -51,6 +52,8 @@ class TrainingData:
     val: Split
     notes: list[str]
     signers: dict[str, int] = field(default_factory=dict)  # per sign: how many people train it
+    roots: list[Path] = field(default_factory=list)  # per cache: its dataset folder
+    people: list[np.ndarray] = field(default_factory=list)  # per cache: each cached sequence's participant
 
 
 def _hash_fraction(key: str) -> float:
@@ -66,10 +69,17 @@ def _open(paths: list[str], sign_map, cache_dir, workers, progress) -> list[tupl
 
 
 def _held_out(
-    ds: Dataset, cache: SequenceCache, folds: int, fold: int, unknown_val_fraction: float, notes: list[str]
+    ds: Dataset,
+    cache: SequenceCache,
+    folds: int,
+    fold: int,
+    unknown_val_fraction: float,
+    notes: list[str],
+    split: bool = True,
 ) -> np.ndarray:
     """Which cached sequences of a dataset go to validation: fold `fold` of its participants (when it
-    has at least `folds`), and the `_unknown` clips of a held-out share of the words."""
+    has at least `folds` and `split` is on; people spread by sign, ``participant_folds``), and the
+    `_unknown` clips of a held-out share of the words."""
     rows = cache.keep
     parts = ds.participants()[rows]
     unknown = ds.table["sign"].to_numpy()[rows] == UNKNOWN_LABEL
@@ -79,8 +89,11 @@ def _held_out(
     held = np.array([_hash_fraction(str(w)) < unknown_val_fraction for w in key]) & unknown
     n_parts = len(np.unique(parts[~unknown]))
     in_val = np.zeros(len(rows), bool)
-    if n_parts >= folds:
-        in_val[~unknown] = participant_folds(parts[~unknown], folds) == fold
+    if not split:
+        notes.append(f"{ds.root}: not among the datasets split into folds (fold_data): its signs all train")
+    elif n_parts >= folds:
+        signs = ds.table["sign"].to_numpy()[rows][~unknown]
+        in_val[~unknown] = participant_folds(parts[~unknown], folds, signs=signs) == fold
     else:
         notes.append(f"{ds.root}: {n_parts} participant(s), fewer than {folds} folds: its signs all train")
     return in_val | held
@@ -96,6 +109,7 @@ def prepare_data(
     cache_dir: str | None = None,
     workers: int = 1,
     progress: bool = True,
+    fold_data: list[str] | None = None,
 ) -> TrainingData:
     """Open the datasets (building caches as needed) and split them.
 
@@ -103,7 +117,8 @@ def prepare_data(
     participants to validation (participant-disjoint); a dataset with fewer participants goes to
     training whole. Clips of words outside the vocabulary (`_unknown`) are split by word instead:
     `unknown_val_fraction` of the words are held out, so validation measures rejection of words the
-    model never saw.
+    model never saw. `fold_data` names the datasets that are split into folds (the others train
+    whole); empty: every dataset with enough participants.
     """
     if not data:
         raise DatasetError("no training data given")
@@ -119,7 +134,14 @@ def prepare_data(
     train, val = Split(), Split()
     notes: list[str] = []
     people: dict[str, set] = {}
+    split_roots = {Path(p).resolve() for p in fold_data or []}
+    unknown_roots = split_roots - {Path(p).resolve() for p in data}
+    if unknown_roots:
+        raise DatasetError(
+            f"fold_data names {sorted(map(str, unknown_roots))[0]}, which is not among the training data"
+        )
     for ds, cache in train_sets + val_sets:
+        notes += ds.notes
         if cache.skipped:
             path, why = cache.skipped[0]
             notes.append(f"{ds.root}: {len(cache.skipped)} sequence(s) skipped, e.g. {why}")
@@ -129,7 +151,15 @@ def prepare_data(
         in_val = (
             np.zeros(len(seq), bool)
             if val_data
-            else _held_out(ds, cache, folds, fold, unknown_val_fraction, notes)
+            else _held_out(
+                ds,
+                cache,
+                folds,
+                fold,
+                unknown_val_fraction,
+                notes,
+                not split_roots or ds.root.resolve() in split_roots,
+            )  # fmt: skip
         )
         train.add(k, seq[~in_val], targets[~in_val])
         val.add(k, seq[in_val], targets[in_val])
@@ -145,7 +175,9 @@ def prepare_data(
             "the validation split is empty: give --val-data, or data with enough participants for the folds"
         )
     signers = {name: len(people[name]) for name in labels if name in people and name != UNKNOWN_LABEL}
-    return TrainingData(labels, dict(first.sign_map), caches, train, val, notes, signers)
+    roots = [ds.root for ds, _ in train_sets + val_sets]
+    people_of = [ds.participants()[cache.keep] for ds, cache in train_sets + val_sets]
+    return TrainingData(labels, dict(first.sign_map), caches, train, val, notes, signers, roots, people_of)
 
 
 def sample_weights(targets: list[int], labels: list[str], balance: float, unknown_share: float) -> np.ndarray:
