@@ -47,13 +47,19 @@ if loaded is not None:
         st.markdown(
             "**What a new signer can expect** (measured on people the model never saw; each figure's help says how):"
         )
-        c = st.columns(3)
-        c[0].metric("signs learned from one clip: right first / in the top 5",
-                    f"{new['one_clip_top1']:.0%} / {new['one_clip_top5']:.0%}", help=new.get("one_clip_how", ""))  # fmt: skip
-        c[1].metric("hello and thankyou (many signers): right first", f"{new['many_signers_top1']:.0%}",
-                    help=new.get("many_signers_how", ""))  # fmt: skip
-        c[2].metric("words outside the vocabulary turned away", f"{new['oov_rejected']:.0%}",
-                    help=new.get("oov_how", ""))  # fmt: skip
+        cells = []
+        if "webcam_top1" in new:
+            cells.append(("new webcam users: right first", f"{new['webcam_top1']:.0%}",
+                          f"{new.get('webcam_signs', '')}. {new.get('webcam_how', '')}"))  # fmt: skip
+        cells.append(("hello and thankyou (many signers): right first", f"{new['many_signers_top1']:.0%}",
+                      new.get("many_signers_how", "")))  # fmt: skip
+        cells.append(("signs from one clip: first / top 5",
+                      f"{new['one_clip_top1']:.0%} / {new['one_clip_top5']:.0%}", new.get("one_clip_how", "")))  # fmt: skip
+        cells.append(
+            ("words outside the vocabulary turned away", f"{new['oov_rejected']:.0%}", new.get("oov_how", ""))
+        )
+        for col, (label, value, how) in zip(st.columns(len(cells)), cells):
+            col.metric(label, value, help=how)
     personal = app_state.personal_figures(loaded.path)
     if personal:
         st.caption(personal + " Teach your signs on the My signs page.")

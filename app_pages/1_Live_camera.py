@@ -12,8 +12,9 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from slr_core.app import state as app_state
 from slr_core.app import ui
-from slr_core.app.live import LiveSession, make_video_callback, merge_repeats
+from slr_core.app.live import LiveSession, make_video_callback
 from slr_core.base import settings
+from slr_core.recognition.streaming import merge_repeats
 
 REFRESH_S = 0.2
 
@@ -34,15 +35,20 @@ if mode != "signs" and letters is None:
 with st.expander("Which signs can it recognise?"):
     library = getattr(classifier, "library", None)
     rows = app_state.vocabulary(classifier.loaded.meta, list(library.words()) if library is not None else [])
-    many = [r["sign"] for r in rows if r["learned from"].endswith("signers")]
+    many = [f"{r['sign']} ({r['people']})" for r in sorted(rows, key=lambda r: -r["people"])
+            if r["people"] >= app_state.MANY_PEOPLE and "your own" not in r["learned from"]]  # fmt: skip
+    few = [f"{r['sign']} ({r['people']})" for r in rows
+           if 1 < r["people"] < app_state.MANY_PEOPLE and "your own" not in r["learned from"]]  # fmt: skip
     one = sum(r["learned from"].startswith(app_state.ONE_CLIP) for r in rows)
     none = [r["sign"] for r in rows if r["learned from"] == app_state.NO_DATA]
     mine = sum("your own examples" in r["learned from"] for r in rows)
-    st.markdown(f"**{len(rows)}** signs. Learned from many signers (recognised best): {', '.join(many) or 'none'}. "
-                f"{one} were learned from one studio clip each: for a new signer they are suggestions; teach your "
-                "own way of signing them on the **My signs** page."
+    st.markdown(f"**{len(rows)}** signs. Learned from many people (recognised best; people in brackets): "
+                f"{', '.join(many) or 'none'}."
+                + (f" From 2 people: {', '.join(few)} (expect them to work less often)." if few else "")
+                + f" {one} {'was' if one == 1 else 'were'} learned from one studio clip each: for a new signer "
+                "they are suggestions; teach your own way of signing them on the **My signs** page."
                 + (f" {len(none)} had no usable training clip, so it cannot recognise them: {', '.join(none)}." if none else "")
-                + (f" {mine} are yours (your own examples)." if mine else ""))  # fmt: skip
+                + (f" {mine} {'is' if mine == 1 else 'are'} yours (your own examples)." if mine else ""))  # fmt: skip
     query = st.text_input("Search the signs", key="vocab_search").strip().lower()
     found = [r for r in rows if query in r["sign"].lower()]
     st.caption(
@@ -127,16 +133,22 @@ def render(playing: bool) -> None:
 
 
 added = st.session_state.setdefault("live_keywords_added", 0)  # keywords this page added, the latest last
+# While the camera runs, signs arrive after these buttons are drawn (the loop below adds them without a
+# rerun), so the buttons stay usable then; a press reruns the page with what the loop has added so far.
+playing = bool(ctx.state.playing)
 c = st.columns(3)
-if c[0].button(
-    "Undo the last sign", disabled=not added, help="remove the last sign recognised from the keywords"
-):
-    ui.set_keywords(ui.keywords()[:-1])
-    st.session_state["live_events"] = st.session_state["live_events"][:-1]
-    st.session_state["live_keywords_added"] = added - 1
-    st.rerun()
-if c[1].button("Clear recognised signs", disabled=not st.session_state["live_events"],
+if c[0].button("Undo the last sign", disabled=not added and not playing,
+               help="remove the last sign recognised from the keywords"):  # fmt: skip
+    added = st.session_state["live_keywords_added"]
+    if added:
+        ui.set_keywords(ui.keywords()[:-1])
+        st.session_state["live_events"] = st.session_state["live_events"][:-1]
+        st.session_state["live_keywords_added"] = added - 1
+        st.rerun()
+    st.toast("No sign to undo yet.")
+if c[1].button("Clear recognised signs", disabled=not st.session_state["live_events"] and not playing,
                help="the list below and the keywords it added"):  # fmt: skip
+    added = st.session_state["live_keywords_added"]
     ui.set_keywords(ui.keywords()[: max(len(ui.keywords()) - added, 0)])
     st.session_state["live_events"], st.session_state["live_keywords_added"] = [], 0
     st.rerun()
@@ -147,7 +159,7 @@ if ctx.state.playing:
         new = session.drain()
         fresh = merge_repeats(st.session_state["live_events"], new) if new else []
         if fresh:
-            ui.add_keywords([app_state.event_keyword(e.label, e.top5) for e in fresh])  # also updates the URL
+            ui.add_keywords([app_state.event_keyword(e.label, e.top5) for e in fresh])  # and the cookie
             st.session_state["live_keywords_added"] += len(fresh)
         render(True)
         time.sleep(REFRESH_S)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from slr_core.app import state as app_state
 from slr_core.app import ui
+from slr_core.base.text import MAX_TYPED_WORDS, MAX_WORD_CHARS, phrase_words
 
 ui.page_setup("Translate")
 st.title("Translate")
@@ -68,8 +69,15 @@ with st.form("add_word", clear_on_submit=True):
     typed = c[0].text_input("Add words", placeholder="e.g. mom, or: yesterday grandma cook food",
                             label_visibility="collapsed")  # fmt: skip
     if c[1].form_submit_button("Add") and typed.strip():
-        ui.add_keywords([typed])  # one keyword per word
+        kept, left = phrase_words(typed)
+        ui.add_keywords(kept)  # one keyword per word, never cut inside one
+        if left:
+            st.session_state["_left_out"] = left
         st.rerun()
+left_out = st.session_state.pop("_left_out", None)
+if left_out:
+    st.warning(f"Left out of what you typed: {' '.join(left_out[:10])}" + (" ..." if len(left_out) > 10 else "")
+               + f" (at most {MAX_TYPED_WORDS} words at once, each at most {MAX_WORD_CHARS} letters long).")  # fmt: skip
 
 c = st.columns([2, 2, 6])
 translate = c[0].button("Translate", type="primary", disabled=not entries)

@@ -57,7 +57,7 @@ def test_home_shows_model_machine_and_keywords_from_the_url(app_env):
     shown = {m.label: m.value for m in at.metric}
     # every figure comes from the model's metadata (or the bench's file beside it), each saying what it covers
     new = load_model(MODEL).meta["metrics"]["new_signers"]
-    assert shown["signs learned from one clip: right first / in the top 5"] == (
+    assert shown["signs from one clip: first / top 5"] == (
         f"{new['one_clip_top1']:.0%} / {new['one_clip_top5']:.0%}"
     )
     assert shown["hello and thankyou (many signers): right first"] == f"{new['many_signers_top1']:.0%}"
@@ -239,9 +239,9 @@ def test_upload_bad_files(app_env, tmp_path):
 def test_dataset_explorer(app_env):
     at = app("app_pages/3_Dataset_explorer.py")
     options = at.selectbox[0].options  # by name and size, the largest first
-    assert options[0] == "asl-signs-subset · 518 sequences", options
+    assert options[:2] == ["webcam-signs · 1509 sequences", "asl-signs-subset · 518 sequences"], options
     assert "asl-signs-full-fixture · 12 sequences" in options and not any("/" in o for o in options[:2])
-    assert at.selectbox[0].value.endswith("asl-signs-subset")
+    assert at.selectbox[0].value.endswith("webcam-signs")
     at.selectbox[0].select(str(DATA / "asl-signs-full-fixture")).run()
     at.selectbox[1].select("hello").run()
     at.button[[b.label for b in at.button].index("Show animation")].click().run()
@@ -366,8 +366,8 @@ def test_train_form_refuses_impossible_values(app_env):
 @pytest.mark.slow
 def test_train_a_run_then_use_its_model(app_env):
     at = app("app_pages/5_Train.py")
-    assert at.multiselect[0].options[0] == "asl-signs-subset · 518 sequences"  # by name, the largest first
-    assert at.multiselect[0].value == [str(DATA / "asl-signs-subset")]
+    assert at.multiselect[0].options[:2] == ["webcam-signs · 1509 sequences", "asl-signs-subset · 518 sequences"]
+    assert at.multiselect[0].value == [str(DATA / "webcam-signs")]  # the largest first
     at.multiselect[0].set_value([str(DATA / "asl-signs-subset")])
     at.text_input[0].input("apptest-run")
     at.run()  # any rerun before Start (a second later: another default name) keeps what was typed

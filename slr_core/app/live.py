@@ -31,9 +31,6 @@ SHOW_S = 2.0  # how long the overlay shows a recognised sign
 SLOW_MS = 90.0  # frames slower than this (under ~11 per second) to follow signing well
 SLOW_FRAMES = 15  # the median over this many frames decides "behind"
 ACTIVE_S = 5.0  # a session that processed a frame this recently holds a place on the server
-# A sign read twice: the recogniser can cut one repetition into two events (apple 42%, then apple 93%
-# 0.3 s later). An event of the same sign starting this soon after the last one ended is the same one.
-REPEAT_GAP_S = 0.6
 
 
 class Budget:
@@ -252,22 +249,6 @@ class LiveSession:
             self._times.clear()
             self._ms.clear()
             self.last_frame_at = -float("inf")
-
-
-def merge_repeats(events: list[SignEvent], new: list[SignEvent]) -> list[SignEvent]:
-    """Add new events to the list (in place); one that repeats the last event (the same sign, starting
-    within REPEAT_GAP_S of its end) is merged into it, keeping the more confident reading. Returns the
-    events that are new signs."""
-    fresh = []
-    for e in new:
-        last = events[-1] if events else None
-        if last is not None and last.label == e.label and e.start - last.end <= REPEAT_GAP_S:
-            events[-1] = e if e.confidence > last.confidence else last
-            events[-1].start, events[-1].end = min(last.start, e.start), max(last.end, e.end)
-            continue
-        events.append(e)
-        fresh.append(e)
-    return fresh
 
 
 def _drain(q: queue.Queue) -> list:

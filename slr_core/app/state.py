@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..base import settings
 from ..base.errors import ConfigError
-from ..base.text import clean_word
+from ..base.text import clean_word, phrase_words
 
 
 def inside(path: str | Path, roots: list[Path]) -> Path:
@@ -257,9 +257,12 @@ def add_keywords(keywords: list[str], words: list[str]) -> list[str]:
     per word; a sign's look-alikes are kept."""
     out = list(keywords)
     for raw in words:
-        word, alts = entry_parts(raw)
-        parts = word.split()
-        out += [keyword_entry(word, alts)] if len(parts) == 1 else parts
+        word, brace, _ = str(raw).partition("{")
+        parts, _left = phrase_words(word)
+        if len(parts) == 1 and brace:
+            out.append(keyword_entry(*entry_parts(raw)))  # a recognised sign and its look-alikes
+        else:
+            out += [keyword_entry(p) for p in parts]
     return [w for w in out if w]
 
 
@@ -291,24 +294,49 @@ def decode_keywords(raw: str | None) -> list[str]:
 
 NO_DATA = "no training data: it cannot recognise this sign"
 ONE_CLIP = "one studio clip"
+# What the people of a known data folder are, for the list of signs (other folders: "people in <folder>").
+SOURCE_NAMES = {
+    "popsign-kp": ("studio clip", "studio clips"),
+    "asl-signs-subset": ("Kaggle signer", "Kaggle signers"),
+    "asl-signs": ("Kaggle signer", "Kaggle signers"),
+    "webcam-signs": ("webcam user", "webcam users"),
+}
+MANY_PEOPLE = 3  # a sign learned from this many people or more is "learned from many people"
+
+
+def _people_phrase(by_source: dict[str, int]) -> str:
+    """'13 webcam users + 12 Kaggle signers + 1 studio clip', most people first."""
+    parts = []
+    for folder, n in sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0])):
+        one, many = SOURCE_NAMES.get(folder, (f"person in {folder}", f"people in {folder}"))
+        parts.append(f"{n} {one if n == 1 else many}")
+    return " + ".join(parts)
 
 
 def vocabulary(description: dict, personal_words: list[str] | None = None) -> list[dict]:
-    """The signs a model knows and how: from many signers, from one clip, or the person's own."""
+    """The signs a model knows and how: from how many people of which data (its training split), from
+    one clip, or the person's own; `people` is the count (0: none)."""
     training = description.get("training", {})
     signers = training.get("signers_per_sign", {})
+    by_source = training.get("people_per_sign", {})
     tuned, new = training.get("personal_words", {}), training.get("new_words", [])  # a fine-tuned model
     rows = []
     for sign in description.get("labels", []):
         if sign.startswith("_"):
             continue
-        n = signers.get(sign)
-        how = NO_DATA if not n else ONE_CLIP if n == 1 else f"{n} signers"
+        n = int(signers.get(sign) or 0)
+        if not n:
+            how = NO_DATA
+        elif sign in by_source:
+            how = _people_phrase(by_source[sign])
+            how = ONE_CLIP if how == "1 studio clip" else how
+        else:
+            how = ONE_CLIP if n == 1 else f"{n} signers"
         if sign in new:
             how = "your own examples (fine-tuned)"
         elif sign in tuned:
             how += " + your own examples (fine-tuned)"
-        rows.append({"sign": sign, "learned from": how})
+        rows.append({"sign": sign, "people": n, "learned from": how})
     for word in personal_words or []:
-        rows.append({"sign": word, "learned from": "your own examples (personal)"})
+        rows.append({"sign": word, "people": 1, "learned from": "your own examples (personal)"})
     return rows

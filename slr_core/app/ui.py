@@ -1,7 +1,10 @@
 """Streamlit glue shared by the pages: session state, cached resources, the sidebar.
 
 Pages call these and hold UI only. Keywords and the active model live in st.session_state and are
-mirrored into the page URL (query parameters), so a browser reload keeps them.
+remembered in a cookie of the app's own (``remember_state``), so a browser reload keeps them; a link
+with ?kw=...&model=... (a shared one) sets them too. They are not written into the page's address:
+Streamlit adds a browser history entry for every change of the address, and a page that rewrote it
+on every visit left the Back button stepping in place.
 """
 
 from __future__ import annotations
@@ -49,24 +52,61 @@ def page_setup(title: str) -> None:
     sidebar()
 
 
+STATE_COOKIE = "slr_state"  # keywords and the model's name, as a query string
+_REMEMBERED = "_remembered_state"
+_COOKIE_BOX = "_cookie_box"
+
+
+def _saved_state() -> dict[str, str]:
+    """What the cookie remembers from this browser's last visit ({} when nothing)."""
+    from urllib.parse import parse_qs
+
+    try:
+        raw = st.context.cookies.get(STATE_COOKIE) or ""
+    except Exception:  # no browser behind the session (AppTest, bare mode)
+        raw = ""
+    return {k: v[0] for k, v in parse_qs(raw[:8000]).items() if v}
+
+
 def init_state() -> None:
-    """Fill session state from the URL on a new session (a reload), else keep what is there."""
+    """Fill session state on a new session (a reload): from the link's ?kw=&model= when it has them,
+    else from the cookie; otherwise keep what is there."""
     params = st.query_params
+    saved = None if "kw" in params or "model" in params else _saved_state()
     if KEYWORDS not in st.session_state:
-        st.session_state[KEYWORDS] = app_state.decode_keywords(params.get("kw"))
+        st.session_state[KEYWORDS] = app_state.decode_keywords(
+            params.get("kw") if saved is None else saved.get("kw")
+        )
     if MODEL not in st.session_state:
-        wanted = params.get("model")
+        wanted = params.get("model") if saved is None else saved.get("model")
         known = {e.name: str(e.path) for e in app_state.list_models()}
         st.session_state[MODEL] = known.get(wanted or "") or str(settings.default_model())
     st.session_state.setdefault("history", [])
 
 
-def sync_url() -> None:
-    """Write keywords and the model name into the URL (what a reload restores)."""
-    st.query_params["kw"] = app_state.encode_keywords(st.session_state.get(KEYWORDS, []))
-    st.query_params["model"] = (
-        Path(st.session_state.get(MODEL, "")).name if not _is_run_model() else _run_name()
-    )
+def state_query() -> str:
+    """Keywords and the model's name as a query string (what the cookie keeps and a link can carry)."""
+    from urllib.parse import urlencode
+
+    model = Path(st.session_state.get(MODEL, "")).name if not _is_run_model() else _run_name()
+    return urlencode({"kw": app_state.encode_keywords(st.session_state.get(KEYWORDS, [])), "model": model})
+
+
+def remember_state(now: bool = False) -> None:
+    """Keep keywords and the model in the browser's cookie (no history entry): at the top of every run
+    when they changed since the last run that wrote them, or `now` (where they change; a rerun right
+    after may drop that, so the next run's top writes them again)."""
+    import json
+
+    value = state_query()
+    if not now:
+        if st.session_state.get(_REMEMBERED) == value:
+            return
+        st.session_state[_REMEMBERED] = value
+    cookie = f"{STATE_COOKIE}={value}; path=/; max-age=31536000; SameSite=Lax"
+    box = st.session_state.get(_COOKIE_BOX)  # this run's sidebar slot: one element, rewritten in place
+    (box if box is not None else st).html(f"<script>document.cookie = {json.dumps(cookie)};</script>",
+                                          unsafe_allow_javascript=True)  # fmt: skip
 
 
 def _is_run_model() -> bool:
@@ -89,7 +129,7 @@ def keyword_words() -> list[str]:
 
 def set_keywords(words: list[str]) -> None:
     st.session_state[KEYWORDS] = list(words)
-    sync_url()
+    remember_state(now=True)
     _show_keywords()
 
 
@@ -252,6 +292,7 @@ def device_name() -> str:
 def sidebar() -> None:
     models = app_state.list_models()
     with st.sidebar:
+        st.session_state[_COOKIE_BOX] = st.empty()
         st.markdown("### Model")
         if models:
             paths = [str(m.path) for m in models]
@@ -261,7 +302,7 @@ def sidebar() -> None:
                                   format_func=lambda i: models[i].name, key="model_choice")  # fmt: skip
             st.caption(models[choice].summary)
             st.session_state[MODEL] = paths[choice]
-            sync_url()
+            remember_state()
         else:
             st.warning("No model found in models/ or runs/.")
         st.session_state[KEYWORDS_BOX] = st.empty()
@@ -272,4 +313,4 @@ def use_model(path: str | Path) -> None:
     """Make a model the active one on every page."""
     st.session_state[MODEL] = str(Path(path).resolve())
     st.session_state.pop("model_choice", None)  # the sidebar picks up the new choice
-    sync_url()
+    remember_state(now=True)

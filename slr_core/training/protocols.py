@@ -25,7 +25,7 @@ from ..datasets.cache import load_or_build_cache
 from ..datasets.data import UNKNOWN_LABEL, load_dataset
 from ..features.preprocess import preprocess, stack
 from ..recognition.predict import Classifier, accept, predict_features
-from ..recognition.streaming import Recognizer, StreamConfig, recognize
+from ..recognition.streaming import Recognizer, StreamConfig, merge_repeats, recognize
 
 
 @dataclass
@@ -207,14 +207,15 @@ def live_events(classifier: Classifier, q: Sequence, config: StreamConfig | None
     """A sequence replayed through the live recogniser: frame by frame at its own times, then the
     hands gone for a second (as a person lowers them), as the Live camera page runs it."""
     rec = Recognizer(classifier, config)
-    labels = []
+    events: list = []
     for frame, t in zip(q.data, q.times):
-        labels += [e.label for e in rec.push(frame, float(t))]
+        merge_repeats(events, rec.push(frame, float(t)))
     empty = np.full_like(q.data[0], np.nan)
     end = float(q.times[-1]) if len(q.times) else 0.0
     for t in end + np.arange(1, 31) / 30.0:
-        labels += [e.label for e in rec.push(empty, float(t))]
-    return labels + [e.label for e in rec.flush()]
+        merge_repeats(events, rec.push(empty, float(t)))
+    merge_repeats(events, rec.flush())  # one sign read twice is one, as the live page keeps it
+    return [e.label for e in events]
 
 
 def clip_path(classifier: Classifier, seqs: list[Sequence], probs: np.ndarray,

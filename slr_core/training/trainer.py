@@ -194,4 +194,5 @@ def resolved_training(cfg: TrainConfig, data) -> dict:
         "lr": cfg.lr,
         "seed": cfg.seed,
         "signers_per_sign": getattr(data, "signers", {}),
+        "people_per_sign": getattr(data, "by_source", {}),  # per sign: people per dataset folder
     }

@@ -52,6 +52,7 @@ class TrainingData:
     val: Split
     notes: list[str]
     signers: dict[str, int] = field(default_factory=dict)  # per sign: how many people train it
+    by_source: dict[str, dict[str, int]] = field(default_factory=dict)  # per sign: people per dataset folder
     roots: list[Path] = field(default_factory=list)  # per cache: its dataset folder
     people: list[np.ndarray] = field(default_factory=list)  # per cache: each cached sequence's participant
 
@@ -177,7 +178,14 @@ def prepare_data(
     signers = {name: len(people[name]) for name in labels if name in people and name != UNKNOWN_LABEL}
     roots = [ds.root for ds, _ in train_sets + val_sets]
     people_of = [ds.participants()[cache.keep] for ds, cache in train_sets + val_sets]
-    return TrainingData(labels, dict(first.sign_map), caches, train, val, notes, signers, roots, people_of)
+    by_source: dict[str, dict[str, int]] = {}
+    for name in signers:
+        for k, _ in sorted(people[name]):
+            where = by_source.setdefault(name, {})
+            where[roots[k].resolve().name] = where.get(roots[k].resolve().name, 0) + 1
+    return TrainingData(
+        labels, dict(first.sign_map), caches, train, val, notes, signers, by_source, roots, people_of
+    )
 
 
 def sample_weights(targets: list[int], labels: list[str], balance: float, unknown_share: float) -> np.ndarray:
