@@ -17,6 +17,7 @@ from slr_core.app.viz import animation_gif
 from slr_core.base import settings
 from slr_core.capture.extract import VIDEO_SUFFIXES, VideoError, clip_seconds
 from slr_core.capture.videofile import cut
+from slr_core.recognition import exports
 from slr_core.recognition.streaming import clip_guess, recognize_clip
 
 ACCEPTED = [s.lstrip(".") for s in VIDEO_SUFFIXES]
@@ -134,6 +135,27 @@ def show_guess(guess, threshold: float) -> None:
         st.dataframe([{"sign": n, "probability": f"{p:.1%}"} for n, p in guess.top5], hide_index=True)
 
 
+DOWNLOADS = (("eaf", "ELAN (.eaf)", "the signs, their top-5 and the sentence as tiers, linked to the clip"),
+             ("srt", "Captions (.srt)", "SubRip: each sign as it occurs, then the sentence"),
+             ("vtt", "Captions (.vtt)", "WebVTT: each sign as it occurs, then the sentence"),
+             ("json", "JSON", "every sign with its time span, confidence and top-5"),
+             ("pose", "Keypoints (.pose)", "the keypoints in the pose-format file of the sign-language tools"))  # fmt: skip
+
+
+def downloads(result: dict, classifier) -> None:
+    """What was found, in the formats other tools read (each file made when its button is pressed)."""
+    if "found" not in result:
+        events = result["events"]
+        sentence = ui.composer()[0].compose([e.label for e in events], n=1).text if events else ""
+        result["found"] = exports.Found(events, result["kp"], result["name"], sentence,
+                                        classifier.loaded.name if classifier else "")  # fmt: skip
+    found, stem = result["found"], Path(result["name"]).stem or "clip"
+    st.caption("Download what was found:")
+    for col, (fmt, label, what) in zip(st.columns(len(DOWNLOADS)), DOWNLOADS):
+        col.download_button(label, data=lambda fmt=fmt: exports.data(found, fmt), file_name=f"{stem}.{fmt}",
+                            mime=exports.MIME[fmt], help=what, key=f"download_{fmt}", on_click="ignore")  # fmt: skip
+
+
 classifier = ui.classifier()
 upload = st.file_uploader("Video clip", type=ACCEPTED, accept_multiple_files=False)
 if upload is not None and classifier is not None:
@@ -189,6 +211,7 @@ if result:
             for i, e in enumerate(events, start=1):
                 if cols[i].button(f"▶ {e.label} at {e.start:.1f} s", key=f"play{i}"):
                     st.session_state["upload_play"] = (result["name"], e.start, e.end, e.label)
+        downloads(result, classifier)
         if hands:
             st.caption("Click a bar of the timeline to play that part of the clip.")
             event = st.altair_chart(timeline(kp, events), width="stretch", on_select="rerun", key="timeline")

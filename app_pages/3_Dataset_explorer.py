@@ -9,7 +9,8 @@ from slr_core.app import state as app_state
 from slr_core.app import ui
 from slr_core.app.viz import animation_gif
 from slr_core.base import settings
-from slr_core.capture.keypoints import KeypointsError, read_parquet
+from slr_core.capture.keypoints import KeypointsError
+from slr_core.capture.poseformat import read_keypoints
 from slr_core.datasets.data import UNKNOWN_LABEL, DatasetError, extract_dataset, load_dataset
 
 HOW_TO_GET_DATA = """
@@ -156,7 +157,7 @@ if st.session_state.get("explorer_sample") != sample_key:
 
 def keypoints():
     # a train.csv path may not lead out of the dataset folder
-    return read_parquet(app_state.inside(Path(folder) / table.at[pick, "path"], [Path(folder).resolve()]))
+    return read_keypoints(app_state.inside(Path(folder) / table.at[pick, "path"], [Path(folder).resolve()]))
 
 
 c = st.columns(3)

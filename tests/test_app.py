@@ -366,7 +366,10 @@ def test_train_form_refuses_impossible_values(app_env):
 @pytest.mark.slow
 def test_train_a_run_then_use_its_model(app_env):
     at = app("app_pages/5_Train.py")
-    assert at.multiselect[0].options[:2] == ["webcam-signs · 1509 sequences", "asl-signs-subset · 518 sequences"]
+    assert at.multiselect[0].options[:2] == [
+        "webcam-signs · 1509 sequences",
+        "asl-signs-subset · 518 sequences",
+    ]
     assert at.multiselect[0].value == [str(DATA / "webcam-signs")]  # the largest first
     at.multiselect[0].set_value([str(DATA / "asl-signs-subset")])
     at.text_input[0].input("apptest-run")

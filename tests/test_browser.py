@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import cv2
 import pytest
@@ -185,6 +186,58 @@ def test_upload_page_in_the_browser(server, browser):
     assert abs(player.evaluate("v => v.duration") - (end - start)) < 0.5
     page.get_by_role("button", name="Show the whole clip").click()
     page.get_by_text("The clip, from", exact=False).first.wait_for(state="detached", timeout=60_000)
+    # each download is a valid file of its kind
+    got = {}
+    for label, suffix in (("ELAN (.eaf)", "eaf"), ("Captions (.srt)", "srt"), ("Captions (.vtt)", "vtt"),
+                          ("JSON", "json"), ("Keypoints (.pose)", "pose")):  # fmt: skip
+        with page.expect_download(timeout=120_000) as info:
+            page.get_by_role("button", name=label).click()
+        got[suffix] = Path(info.value.path()).read_bytes()
+        assert info.value.suggested_filename == f"{SIGN}.{suffix}"
+    from pympi.Elan import Eaf
+
+    (ARTIFACTS / "upload.eaf").write_bytes(got["eaf"])
+    assert [v for *_, v in Eaf(str(ARTIFACTS / "upload.eaf")).get_annotation_data_for_tier("signs")] == [SIGN]
+    assert json.loads(got["json"])["events"][0]["label"] == SIGN
+    assert got["vtt"].startswith(b"WEBVTT") and f"\n{SIGN}\n".encode() in got["srt"]
+    from slr_core.capture.poseformat import read_pose
+
+    (ARTIFACTS / "upload.pose").write_bytes(got["pose"])
+    assert read_pose(ARTIFACTS / "upload.pose").hands_present().any()
+
+
+def test_back_leaves_each_page_and_a_reload_keeps_the_keywords(server, browser):
+    """Home -> Upload -> Live camera -> Translate, then Back: each press goes one page back (the page's
+    state never pushes history entries); keywords typed on Translate survive a reload (a cookie)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server)
+    page.get_by_text("Active model", exact=False).first.wait_for(timeout=60_000)
+    visited = [server + "/"]
+    for title, path in (
+        ("Upload clip", "/Upload_clip"),
+        ("Live camera", "/Live_camera"),
+        ("Translate", "/Translate"),
+    ):
+        page.get_by_role("link", name=title).first.click()
+        page.wait_for_url(server + path, timeout=60_000)
+        page.get_by_role("heading", name=title.replace("Upload clip", "Upload a clip")).first.wait_for(
+            timeout=60_000
+        )
+        visited.append(server + path)
+    for back_to in reversed(visited[:-1]):
+        page.go_back()
+        page.wait_for_url(back_to, timeout=60_000)
+        page.wait_for_timeout(1500)  # the page's script has run: the address must stay
+        assert page.url == back_to
+    page.goto(server + "/Translate")
+    box = page.get_by_role("textbox", name="Add words")
+    box.wait_for(timeout=60_000)
+    box.fill("mom happy")
+    page.get_by_role("button", name="Add").click()
+    wait_text(page, r"2\.\s*happy")
+    page.reload()
+    wait_text(page, r"Keywords \(2\)[\s\S]*mom · happy")
+    assert "?" not in page.url  # nothing written into the address
 
 
 @pytest.mark.parametrize("path, marker", [("", "Active model"), ("/Translate", "Keywords"),

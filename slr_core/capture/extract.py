@@ -379,12 +379,14 @@ def _collect(path: Path, workers: list, queue, progress: Progress | None, wanted
 
 
 def keypoints_from_file(path: str | Path, extractor: Extractor | None = None) -> Keypoints:
-    """Keypoints of a video clip (MediaPipe) or of a keypoints parquet in the Kaggle layout."""
-    from .keypoints import read_parquet
+    """Keypoints of a video clip (MediaPipe) or of a keypoint file (a Kaggle-layout parquet, a .pose)."""
+    from .poseformat import KEYPOINT_SUFFIXES, read_keypoints
 
     path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        return read_parquet(path)
+    if path.suffix.lower() in KEYPOINT_SUFFIXES:
+        return read_keypoints(path)
     if path.suffix.lower() not in VIDEO_SUFFIXES:
-        raise VideoError(f"{path}: not a clip ({', '.join(VIDEO_SUFFIXES)}) or a keypoints .parquet file")
+        raise VideoError(
+            f"{path}: not a clip ({', '.join(VIDEO_SUFFIXES)}) or a keypoint file (.parquet, .pose)"
+        )
     return extract_video(path, extractor)

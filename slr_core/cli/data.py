@@ -6,8 +6,22 @@ import os
 
 
 def _cmd_extract(args) -> int:
+    from ..base.errors import ConfigError
     from ..datasets.data import extract_dataset
 
+    if (args.labels is None) == (args.eaf is None):
+        raise ConfigError(
+            "give either LABELS.csv (labelled clips) or --eaf FOLDER (videos annotated in ELAN)"
+        )
+    if args.eaf is not None:
+        from ..datasets.eaf import extract_eaf
+
+        report = extract_eaf(args.eaf, args.out, args.tier, args.sign_map, args.gloss_map, args.workers,
+                             progress=not args.quiet)  # fmt: skip
+        print(report.summary())
+        return 0
+    if args.tier or args.gloss_map:
+        raise ConfigError("--tier and --gloss-map go with --eaf FOLDER")
     report = extract_dataset(args.labels, args.out, args.workers, args.sign_map, progress=not args.quiet)
     print(report.summary())
     return 1 if report.failures else 0  # a script must see that some clips did not make it
@@ -27,8 +41,19 @@ def _cmd_cache(args) -> int:
 
 
 def _add_extract(sub) -> None:
-    p = sub.add_parser("extract", help="labelled clips -> a Kaggle-layout keypoint dataset")
-    p.add_argument("labels", help="labels.csv with path,sign[,participant_id] (paths relative to it)")
+    p = sub.add_parser(
+        "extract", help="labelled clips, or videos annotated in ELAN -> a Kaggle-layout keypoint dataset"
+    )
+    p.add_argument(
+        "labels", nargs="?", help="labels.csv with path,sign[,participant_id] (paths relative to it)"
+    )
+    p.add_argument(
+        "--eaf", metavar="FOLDER", help="a folder of .eaf files and their videos: one sequence per annotation"
+    )
+    p.add_argument("--tier", help="with --eaf: the tier of glosses (default: the one tier with annotations)")
+    p.add_argument(
+        "--gloss-map", help="with --eaf: CSV gloss,sign for glosses not spelled as the sign map's signs"
+    )
     p.add_argument("--out", required=True, help="dataset folder to write")
     p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 1)), help="parallel processes")
     p.add_argument("--sign-map", default=None, help="sign_to_prediction_index_map.json (default: nearest)")

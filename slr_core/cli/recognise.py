@@ -10,16 +10,21 @@ from .args import at_least_one, non_negative, print_notes, probability, with_lib
 
 
 def _cmd_predict(args) -> int:
-    import json
-
+    from ..base.errors import ConfigError
+    from ..capture.poseformat import KEYPOINT_SUFFIXES, read_keypoints
     from ..models.checkpoint import load_model
+    from ..recognition import exports
     from ..recognition.predict import Classifier
-    from ..recognition.streaming import StreamConfig, recognize_clip
+    from ..recognition.streaming import ClipResult, StreamConfig, recognize, recognize_clip
 
+    fmt = "json" if args.json else args.format
+    if fmt == "pose" and not args.out:
+        raise ConfigError("--format pose writes a binary file: give --out FILE.pose")
     loaded = load_model(args.model or settings.default_model(), args.device)
     print_notes(loaded)
     bar = None
-    if not args.quiet and not args.json:
+    keypoints_given = Path(args.clip).suffix.lower() in KEYPOINT_SUFFIXES  # another tool's, or ours
+    if not args.quiet and fmt is None and not keypoints_given:
         from tqdm.auto import tqdm
 
         bar = tqdm(desc="keypoints", unit="frame", leave=False)
@@ -33,29 +38,50 @@ def _cmd_predict(args) -> int:
     classifier = with_library(loaded, args) if args.library else Classifier(loaded, device=args.device)
     fps = settings.clip_fps() if args.fps is None else (args.fps or None)
     processes = settings.clip_processes() if args.processes is None else args.processes
-    result = recognize_clip(args.clip, classifier, config, progress, max_fps=fps, processes=processes)
+    if keypoints_given:
+        kp = read_keypoints(args.clip)
+        result = ClipResult(kp, recognize(kp, classifier, config))
+    else:
+        result = recognize_clip(args.clip, classifier, config, progress, max_fps=fps, processes=processes)
     if bar is not None:
         bar.close()
     kp, events = result.keypoints, result.events
     if kp.meta.get("warning"):  # a file that decoded only in part
         print(f"warning: {args.clip}: {kp.meta['warning']}", file=sys.stderr)
-    if args.json:
-        print(json.dumps({"clip": str(args.clip), "model": loaded.name, "frames": len(kp),
-                          "hand_frames": result.hand_frames, "duration": kp.duration,
-                          "events": [e.to_dict() for e in events]}, indent=1))  # fmt: skip
+    if fmt is None:
+        for e in events:
+            print(e.line())
+        if not events:
+            print(f"no sign recognised in {args.clip} ({result.why_nothing()})")
         return 0
-    for e in events:
-        print(e.line())
-    if not events:
-        print(f"no sign recognised in {args.clip} ({result.why_nothing()})")
+    found = exports.Found(events, kp, str(args.clip), _sentence(events) if fmt != "pose" else "", loaded.name)
+    if args.out:
+        written = exports.export(found, fmt, args.out)
+        print(f"{len(events)} sign(s) found in {args.clip}; {fmt} written to {written}", file=sys.stderr)
+    else:
+        print(exports.text(found, fmt))
     return 0
+
+
+def _sentence(events) -> str:
+    """The English sentence of the signs found (the composer the app uses: FLAN-T5 where its weights
+    are, else the rules)."""
+    if not events:
+        return ""
+    from ..language.sentence import load_composer
+
+    composer, _ = load_composer()
+    return composer.compose([e.label for e in events], n=1).text
 
 
 def _add_predict(sub) -> None:
     p = sub.add_parser("predict", help="the signs in a video clip, with time spans and confidence")
-    p.add_argument("clip", help="mp4 / webm / mov / avi")
+    p.add_argument("clip", help="mp4 / webm / mov / avi, or keypoints already extracted (.parquet, .pose)")
     p.add_argument("--model", help="model folder (default: $SLR_DEFAULT_MODEL, else the bundled model)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of lines")
+    p.add_argument("--format", choices=("eaf", "srt", "vtt", "json", "pose"),
+                   help="ELAN annotations, SubRip or WebVTT captions, JSON, or the keypoints as .pose")  # fmt: skip
+    p.add_argument("--out", help="write the --format to this file (else printed; .pose needs a file)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of lines (= --format json)")
     p.add_argument("--mode", default="activity", choices=("activity", "window"), help="segmentation")
     p.add_argument("--threshold", type=probability, help="rejection threshold (default: the model's own)")
     p.add_argument("--library", help="also recognise the personal signs of this library folder")

@@ -22,8 +22,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..base import settings
-from ..capture.keypoints import KeypointsError, read_parquet
+from ..capture.keypoints import KeypointsError
 from ..capture.landmarks import N_PIPELINE_ROWS, PIPELINE_HAND_ROWS, PIPELINE_ROWS
+from ..capture.poseformat import read_keypoints
 from .data import Dataset, DatasetError
 
 CACHE_VERSION = 5
@@ -83,7 +84,7 @@ class SequenceCache:
 
 def _read_one(path: str):
     try:
-        kp = read_parquet(path)
+        kp = read_keypoints(path)
     except KeypointsError as exc:
         return None, None, str(exc)
     data = np.ascontiguousarray(kp.data[:, PIPELINE_ROWS, :COORDS])

@@ -20,7 +20,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..base.errors import SLRError
-from ..capture.keypoints import Keypoints, KeypointsError, read_parquet, write_parquet
+from ..capture.keypoints import Keypoints, KeypointsError, write_parquet
+from ..capture.poseformat import read_keypoints
 
 SIGN_MAP_NAME = "sign_to_prediction_index_map.json"
 UNKNOWN_LABEL = "_unknown"
@@ -118,7 +119,7 @@ class Dataset:
         return self.root / self.table["path"].iat[i]
 
     def keypoints(self, i: int) -> Keypoints:
-        return read_parquet(self.path(i))
+        return read_keypoints(self.path(i))
 
     def participants(self) -> np.ndarray:
         return self.table["participant_id"].to_numpy()
