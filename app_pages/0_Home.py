@@ -16,6 +16,12 @@ st.write(
     "yourself), fingerspelled names are read letter by letter, the signs pile up as keywords, and one "
     "click turns them into an English sentence."
 )
+st.markdown(
+    "**Start here:** open **Live camera**, press START, allow the camera and sign with your hands and "
+    "shoulders in view, lowering your hands between signs; or **Upload a clip** you recorded. Each sign "
+    "recognised becomes a keyword; **Translate** turns them into a sentence. If a sign you use is not "
+    "recognised, teach it your way on **My signs** (3 clips of you signing it)."
+)
 LINKS = (("Live camera", "Live camera"), ("Upload clip", "Upload a clip"), ("Translate", "Translate keywords"),
          ("My signs", "Teach your own signs"), ("Dataset explorer", "Dataset explorer"), ("Train", "Train a model"))  # fmt: skip
 for row in (LINKS[:3], LINKS[3:]):
@@ -29,7 +35,7 @@ if loaded is not None:
     signs = [x for x in loaded.labels if not x.startswith("_")]
     open_set = m.get("open_set", {})
     st.markdown(
-        f"**{loaded.name}**: {len(signs)} signs"
+        f"**{loaded.name}**: {app_state.coverage(loaded.meta)}"
         + (", and it turns away movements that are none of them" if len(signs) < len(loaded.labels) else "")
         + f". It answers only when it is at least {loaded.threshold:.0%} sure (its rejection threshold)."
     )
@@ -45,7 +51,9 @@ if loaded is not None:
     new = m.get("new_signers", {})
     if new:
         st.markdown(
-            "**What a new signer can expect** (measured on people the model never saw; each figure's help says how):"
+            "**What a new signer can expect**: measured with models of this recipe on people they never saw "
+            "(averaged over the ways of setting people aside where there are several; each figure's help says "
+            "which people, clips and protocol):"
         )
         cells = []
         if "webcam_top1" in new:
@@ -64,12 +72,10 @@ if loaded is not None:
     if personal:
         st.caption(personal + " Teach your signs on the My signs page.")
     if m:
-        with st.expander(
-            "This model's own check: its validation people (not averaged over ways of holding people out)"
-        ):
-            st.caption("The figures above are averages over 5 ways of setting people aside (the recipe's); these "
-                       f"are this one model on the {open_set.get('n_in_vocab', 0)} hello and thankyou clips of the "
-                       "people it was checked on, and 98 words outside its vocabulary, so they differ.")  # fmt: skip
+        with st.expander("This model's own check: the people set aside when it was trained"):
+            st.caption("The figures above are the recipe's, measured with models that each set other people aside; "
+                       f"these are this one model on the {open_set.get('n_in_vocab', 0)} clips of the people it was "
+                       f"checked on and {open_set.get('n_oov', 0)} words outside its vocabulary, so they differ.")  # fmt: skip
             c = st.columns(3)
             if open_set.get("n_in_vocab"):
                 c[0].metric("this model: hello and thankyou right first", f"{open_set['in_vocab_top1']:.1%}",

@@ -45,8 +45,8 @@ with st.expander("Which signs can it recognise?"):
     st.markdown(f"**{len(rows)}** signs. Learned from many people (recognised best; people in brackets): "
                 f"{', '.join(many) or 'none'}."
                 + (f" From 2 people: {', '.join(few)} (expect them to work less often)." if few else "")
-                + f" {one} {'was' if one == 1 else 'were'} learned from one studio clip each: for a new signer "
-                "they are suggestions; teach your own way of signing them on the **My signs** page."
+                + (f" {one} {'was' if one == 1 else 'were'} learned from one studio clip each: for a new signer "
+                   "they are suggestions; teach your own way of signing them on the **My signs** page." if one else "")
                 + (f" {len(none)} had no usable training clip, so it cannot recognise them: {', '.join(none)}." if none else "")
                 + (f" {mine} {'is' if mine == 1 else 'are'} yours (your own examples)." if mine else ""))  # fmt: skip
     query = st.text_input("Search the signs", key="vocab_search").strip().lower()
@@ -118,6 +118,8 @@ def render(playing: bool) -> None:
     with signs_box.container():
         if events:
             st.subheader("Recognised")
+            if len(events) > 10:
+                st.caption(f"The last 10 of {len(events)} signs, the newest first.")
             for e in reversed(events[-10:]):
                 kind = " · fingerspelled" if e.spelled else " · personal" if e.personal else ""
                 st.markdown(f"**{e.label}**{kind} · {app_state.confidence_text(e.confidence, e.personal)} · {e.start:.1f}-{e.end:.1f} s  "

@@ -157,7 +157,9 @@ def downloads(result: dict, classifier) -> None:
 
 
 classifier = ui.classifier()
-upload = st.file_uploader("Video clip", type=ACCEPTED, accept_multiple_files=False)
+# A file that was refused leaves the uploader (a new key empties it), so the next one is not shown beside it.
+upload = st.file_uploader("Video clip", type=ACCEPTED, accept_multiple_files=False,
+                          key=f"clip_upload_{st.session_state.get('upload_round', 0)}")  # fmt: skip
 if upload is not None and classifier is not None:
     key = (upload.name, upload.size, str(classifier.loaded.path))
     if st.session_state.get("upload_key") != key:
@@ -168,9 +170,16 @@ if upload is not None and classifier is not None:
         bar.empty()
 
 result = st.session_state.get("upload_result") if upload is not None else None
+refused = st.session_state.pop("upload_refused", None)
+if refused:
+    st.error(refused)
 if result:
     if result.get("error"):
-        st.error(result["error"])
+        st.session_state["upload_refused"] = result["error"]  # said again after the uploader empties
+        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+        st.session_state.pop("upload_result", None)
+        st.session_state.pop("upload_key", None)
+        st.rerun()
     else:
         kp, events = result["kp"], result["events"]
         hands = int(kp.hands_present().sum())
@@ -184,12 +193,12 @@ if result:
             else:
                 show_guess(result.get("guess"), classifier.threshold if classifier else 0.0)
         else:
-            st.subheader(f"{len(events)} sign(s) found")
+            st.subheader(f"{len(events)} sign{'s' if len(events) != 1 else ''} found")
             st.dataframe(
                 [
                     {
-                        "from (s)": round(e.start, 2),
-                        "to (s)": round(e.end, 2),
+                        "from (s)": f"{e.start:.2f}",
+                        "to (s)": f"{e.end:.2f}",
                         "sign": e.label + (" (personal)" if e.personal else ""),
                         "confidence": app_state.confidence_text(e.confidence, e.personal),
                         "top-5": app_state.top5_text(e.top5, e.personal),

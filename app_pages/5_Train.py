@@ -66,9 +66,12 @@ if start:
                              {"folds": int(folds)}, int(processes))  # fmt: skip
         st.session_state["train_run"] = run.name
         st.session_state["train_started"] = True  # the next run gets a fresh default name
-        st.success(f"Started {run.name}.")
+        st.session_state["train_said"] = f"Started {run.name}."
+        st.rerun()  # now, so that the name box offers a new name at once
     except ValueError as exc:
         st.error(f"Cannot start: {exc}")
+if "train_said" in st.session_state:
+    st.success(st.session_state.pop("train_said"))
 
 runs = list_runs(root)
 if not runs:
@@ -98,12 +101,16 @@ def follow(run: Run) -> None:
     status = run.status()
     state = status.get("state", "unknown")
     steps, epochs = run.metrics()
-    done, total = status.get("epoch", 0), status.get("epochs") or run.config().get("epochs") or 1
+    done, total = status.get("epoch", 0), status.get("epochs") or run.config().get("epochs")
     message = status.get("message", "")
     if message.startswith(state):  # "stopped; continue with --resume" after "stopped"
         message = message[len(state) :].lstrip(".;: ")
+    message = message.replace("continue with --resume", "press Resume to go on")  # the command line's words
     st.markdown(f"**{run.name}**: {state}" + (f". {message}" if message else ""))
-    st.progress(min(done / total, 1.0), text=f"epoch {done} of {total}")
+    if total:
+        st.progress(min(done / total, 1.0), text=f"epoch {done} of {total}")
+    else:  # the data is still being opened: how many epochs is not known to the page yet
+        st.progress(0.0, text="preparing the data")
     c = st.columns(3)
     if state in ACTIVE and c[0].button("Stop", key=f"stop-{run.name}"):
         run.stop()
@@ -129,7 +136,8 @@ def follow(run: Run) -> None:
             cols[1].caption("accuracy per epoch")
             long = e[acc].reset_index().melt("epoch", var_name="measure", value_name="accuracy")
             chart = alt.Chart(long).mark_line(point=True)  # points: one epoch already shows
-            cols[1].altair_chart(chart.encode(x="epoch:Q", y="accuracy:Q", color="measure:N"), height=220)
+            x = alt.X("epoch:Q", axis=alt.Axis(format="d", tickMinStep=1), title="epoch")  # whole epochs
+            cols[1].altair_chart(chart.encode(x=x, y="accuracy:Q", color="measure:N"), height=220)
     log = run.log_tail(8)
     if log:
         with st.expander("log"):
@@ -150,6 +158,8 @@ def follow(run: Run) -> None:
         if image.exists():
             st.image(str(image), caption="confusion matrix")
         table = pd.DataFrame(report["per_class"]).T.sort_values("support", ascending=False)
+        table = table[table["support"] > 0]  # the classes the validation split has
+        st.caption(f"Per class: the {len(table)} classes the validation split has clips of")
         st.dataframe(table, height=300)
 
 

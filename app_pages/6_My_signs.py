@@ -173,6 +173,18 @@ def _model_reads(examples) -> str | None:
 st.subheader("Your library")
 if "my_signs_saved" in st.session_state:
     st.success(st.session_state.pop("my_signs_saved"))
+deleted = st.session_state.get("deleted_examples")
+if deleted:
+    what, examples = deleted
+    c = st.columns([4, 1])
+    c[0].info(f"Deleted {what}. You can bring it back while this page is open.")
+    if c[1].button("Undo the delete"):
+        known = {e.id for e in library.examples}
+        library.examples += [e for e in examples if e.id not in known]
+        library.save()
+        st.session_state.pop("deleted_examples", None)
+        st.session_state["my_signs_saved"] = f"Brought back {what}."
+        st.rerun()
 words = library.words()
 if not words:
     st.info("No personal signs yet.")
@@ -203,8 +215,21 @@ else:
         )
     c = st.columns(3)
     gone = c[0].selectbox("Word", list(words), key="remove_word")
-    if c[0].button("Delete this word"):
-        library.remove_word(gone)
+    asked = st.session_state.get("confirm_delete")
+    if asked == gone:
+        c[0].warning(f"Delete “{gone}” and its {len(words[gone])} example(s)?")
+        yes, no = c[0].columns(2)
+        if yes.button("Delete", type="primary", key="confirm_delete_yes"):
+            removed = [e for e in library.examples if e.word == gone]
+            library.remove_word(gone)
+            st.session_state["deleted_examples"] = (f"“{gone}” and its {len(removed)} example(s)", removed)
+            st.session_state.pop("confirm_delete", None)
+            st.rerun()
+        if no.button("Keep it", key="confirm_delete_no"):
+            st.session_state.pop("confirm_delete", None)
+            st.rerun()
+    elif c[0].button("Delete this word"):
+        st.session_state["confirm_delete"] = gone
         st.rerun()
     example_ids = {}
     for w, examples in words.items():
@@ -214,7 +239,11 @@ else:
             ] = e.id
     one = c[1].selectbox("Example", list(example_ids), key="remove_example")
     if c[1].button("Delete this example"):
-        library.remove_example(example_ids[one])
+        removed_one = library.remove_example(example_ids[one])
+        st.session_state["deleted_examples"] = (
+            f"{one.split(' · ')[0]}: {one.split(' · ', 1)[1]}",
+            [removed_one],
+        )
         st.rerun()
     c[2].download_button("Export the library", library.file.read_bytes(), file_name="my-signs.safetensors")
 imported = st.file_uploader("Import a library file (.safetensors)", type=["safetensors"], key="import")

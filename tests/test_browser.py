@@ -163,7 +163,7 @@ def test_upload_page_in_the_browser(server, browser):
     page.goto(server + "/Upload_clip")
     page.get_by_text("Upload a clip", exact=False).first.wait_for(timeout=60_000)
     page.locator("input[type=file]").set_input_files(str(popsign_clip(SIGN)))
-    page.get_by_text("sign(s) found", exact=False).wait_for(timeout=120_000)
+    page.get_by_text("1 sign found", exact=False).wait_for(timeout=120_000)
     skeleton = page.locator("img[src*='/media/']").first
     skeleton.wait_for(timeout=60_000)
     page.wait_for_function("Array.from(document.images).some(i => i.src.includes('/media/') && i.complete)")

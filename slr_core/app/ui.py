@@ -38,6 +38,9 @@ PAGES = (
     Page("app_pages/6_My_signs.py", "My signs", ":material/back_hand:", "My_signs"),
 )
 PAGE = {p.title: p for p in PAGES}
+# The browser tab's icon, shipped with the app (a Material icon there is fetched from a font server,
+# which a machine offline does not reach).
+TAB_ICON = settings.REPO / "assets" / "icon.png"
 KEYWORDS = "keywords"
 KEYWORDS_BOX = "_keywords_box"  # this run's sidebar placeholder for the keywords
 MODEL = "active_model"
@@ -46,7 +49,7 @@ MODEL = "active_model"
 def page_setup(title: str) -> None:
     """The top of every page (its title is one of PAGES'): page config, shared state, the sidebar."""
     st.set_page_config(
-        page_title=f"{title} · Sign-language recognition", page_icon=PAGE[title].icon, layout="wide"
+        page_title=f"{title} · Sign-language recognition", page_icon=str(TAB_ICON), layout="wide"
     )
     init_state()
     sidebar()
