@@ -28,13 +28,13 @@ parser.add_argument("--parts", default="exports,extract")
 args = parser.parse_args()
 require_shared()
 
+from slr_core.base import settings  # noqa: E402
 from slr_core.capture.keypoints import Keypoints  # noqa: E402
 from slr_core.datasets.data import load_dataset  # noqa: E402
 from slr_core.models.checkpoint import load_model  # noqa: E402
 from slr_core.recognition import exports  # noqa: E402
 from slr_core.recognition.predict import Classifier  # noqa: E402
 from slr_core.recognition.streaming import recognize  # noqa: E402
-from slr_core.base import settings  # noqa: E402
 
 if "exports" in args.parts:
     ds = load_dataset(DATA / "asl-signs-full-fixture")
