@@ -107,6 +107,8 @@ if history:
         st.caption("The keywords have changed since this sentence was made: press Translate again.")
     else:
         options = latest.get("options") or [latest["sentence"]]
+        if "sentence_choice" not in st.session_state:  # back on the page: the pick made before, not the first
+            st.session_state["sentence_choice"] = latest["sentence"] if latest["sentence"] in options else OWN
         pick = st.radio(
             "The sentences that fit best: pick the one you mean", [*options, OWN], key="sentence_choice"
         )

@@ -139,8 +139,9 @@ def test_translate_offers_three_sentences_and_keeps_the_one_picked(app_env):
     at = app("app_pages/4_Translate.py", kw="yesterday,grandma,cook,food")
     button(at, "Translate").click().run()
     choices = at.radio(key="sentence_choice")
-    assert choices.options[:2] == ["Grandma cooked food yesterday.", "Yesterday Grandma cooked food."]
-    choices.set_value(choices.options[1]).run()
+    assert choices.options[:3] == ["Grandma cooked food yesterday.", "Did Grandma cook food yesterday?",
+                                   "Yesterday Grandma cooked food."]  # fmt: skip
+    choices.set_value(choices.options[2]).run()
     assert at.session_state["history"][0]["sentence"] == "Yesterday Grandma cooked food."  # what is kept
     at.radio(key="sentence_choice").set_value("Write it my way").run()
     at.text_input(key="own_sentence").input("Grandma made dinner yesterday.").run()

@@ -270,10 +270,22 @@ def test_home_and_translate_in_the_browser(server, browser):
     wait_text(page, r"4\.\s*food")  # four keywords, not one
     page.get_by_role("button", name="Translate", exact=True).click()
     page.get_by_text("pick the one you mean", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_text("Did Grandma cook food yesterday?", exact=True).first.wait_for()  # the question too
     page.get_by_text("Yesterday Grandma cooked food.", exact=True).first.click()
     wait_text(page, r"Yesterday Grandma cooked food\.\s*made by rules")  # the pick is the sentence shown
     page.screenshot(path=str(ARTIFACTS / "translate.png"), full_page=True)
     assert "Traceback" not in page.inner_text("body")
+    # the pick survives leaving the page and coming back
+    page.get_by_role("link", name="Home").first.click()
+    page.get_by_text("Active model", exact=False).first.wait_for(timeout=60_000)
+    page.get_by_role("link", name="Translate").first.click()
+    wait_text(page, r"Yesterday Grandma cooked food\.\s*made by rules")
+    # a typed phrase is never cut inside a word; what does not fit is said
+    box = page.get_by_role("textbox", name="Add words")
+    box.fill("my grandma and grandpa cook food yesterday " + "x" * 45)
+    page.get_by_role("button", name="Add").click()
+    wait_text(page, r"11\.\s*yesterday")
+    assert "Left out of what you typed: " + "x" * 45 in page.inner_text("body")
 
 
 def wait_text(page, pattern: str, limit_s: float = 120) -> None:

@@ -259,3 +259,40 @@ def test_slr_translate_with_both_composers(tiny_t5, capsys):
     assert out[-1].startswith("composer: FLAN-T5")
     assert slr(["translate"]) == 0
     assert "no keywords" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "glosses, statement, question",
+    [
+        ("you hungry", "You are hungry.", "Are you hungry?"),
+        ("you like pizza", "You like pizza.", "Do you like pizza?"),
+        ("you have cat", "You have a cat.", "Do you have a cat?"),
+        ("mom drink water", "Mom drinks water.", "Does Mom drink water?"),
+        ("grandma cook food yesterday", "Grandma cooked food yesterday.", "Did Grandma cook food yesterday?"),
+    ],
+)
+def test_a_statement_is_also_offered_as_the_yes_no_question(glosses, statement, question):
+    """ASL asks a yes/no question with the eyebrows, not a sign: the glosses alone allow both."""
+    s = RuleComposer().compose(glosses.split(), n=3)
+    assert s.text == statement and question in s.alternatives[:1]
+
+
+def test_no_question_where_the_glosses_do_not_allow_one():
+    for glosses in ("i hungry", "where you go", "no touch", "please sit"):
+        s = RuleComposer().compose(glosses.split(), n=3)
+        assert not any(
+            a.endswith("?") for a in [s.text, *s.alternatives] if not glosses.startswith("where")
+        ), s
+
+
+def test_thanks_for_a_thing_and_happy_with_a_thing():
+    assert RuleComposer().compose(["thankyou", "help"], n=3).text == "Thank you for the help."
+    assert "Thank you for helping." in RuleComposer().compose(["thankyou", "help"], n=3).alternatives
+    assert RuleComposer().compose(["thankyou", "food"], n=3).text == "Thank you for the food."
+    assert RuleComposer().compose(["thankyou", "mom"], n=3).text == "Thank you, Mom."  # a person thanked
+    assert (
+        RuleComposer().compose("boy happy new shoe".split(), n=3).text
+        == "The boy is happy with the new shoe."
+    )
+    assert RuleComposer().compose("dad mad dog".split(), n=3).text == "Dad is mad at the dog."
+    assert RuleComposer().compose("i see happy boy".split(), n=3).text == "I see the happy boy."

@@ -68,6 +68,7 @@ class Clause:
     complement: list[Entry] = field(default_factory=list)  # adjectives after be or a linking verb
     location: tuple[str, NP] | None = None  # ("to", the store), ("", home)
     predicate: NP | None = None  # that is your jacket
+    about: NP | None = None  # what a feeling is about: happy with the new shoe
     adverbs: list[str] = field(default_factory=list)
     when: list[NP] = field(default_factory=list)  # every day, said at the end
     purpose: list[Entry] = field(default_factory=list)  # go to the store to buy milk: buy

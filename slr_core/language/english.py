@@ -82,6 +82,39 @@ def _subject(c: Clause, style: Style) -> Who:
     return Who("I", 1)  # a dropped subject is the signer
 
 
+def yes_no_question(c: Clause, style: Style) -> str | None:
+    """The clause asked as a yes/no question (Are you hungry? Do you like pizza?), which ASL shows on the
+    face, not with a sign; None where the clause is not a plain statement about someone."""
+    if (
+        c.wh is not None
+        or c.weather is not None
+        or c.elided
+        or c.conditional
+        or c.neg
+        or c.never
+        or c.please
+        or c.shh
+    ):
+        return None
+    if c.lead_adjective is not None or c.reason_only or c.subject is None:
+        return None
+    who = _subject(c, style)
+    if who.text is None or who.text in ("i", "I", "we", "there"):
+        return None
+    if not c.verbs:
+        pred = _predicate(c, style)
+        if not pred or c.location is not None and c.location[0] == "into":
+            return None
+        be = _be(who, c.tense).split(" ")
+        return _join([be[0], who.text, *be[1:], pred], c, style)
+    aux, main = _auxiliaries(c, who, c.verbs[0], style)
+    if not aux or aux == ["never"]:  # a simple tense needs do
+        aux = ["did"] if c.tense == "past" else ["does" if who.person == 3 and not who.plural else "do"]
+        main = [c.verbs[0].text]
+    tail = [*main, *_chain(c), *_objects(c, who, style), _location(c, style), *_adverbs(c, style)]
+    return _join([aux[0], who.text, *aux[1:], *tail], c, style)
+
+
 def _weather_like(c: Clause) -> bool:
     return all(a.text in WEATHER_ADJ for a in c.complement) or bool(c.times and c.location)
 
@@ -209,6 +242,11 @@ def _copula_clause(c: Clause, who: Who, style: Style) -> str:
 def _predicate(c: Clause, style: Style) -> str:
     words = [_adjective(a) for a in c.complement]
     adj = " and ".join(words)
+    if c.about is not None and c.complement:
+        known = Style(
+            style.she, style.time_first, style.simple, style.bare_relatives, definite=True
+        )  # the thing
+        adj += f" {c.complement[-1].tag_value('about')} {noun_phrase(c.about, 'object', known)}"
     if c.done and not words and c.predicate is None:
         adj = "finished"
     pred = noun_phrase(c.predicate, "predicate", style) if c.predicate is not None else ""

@@ -16,9 +16,9 @@ from functools import lru_cache
 
 from ..base.text import clean_word
 from .clause import Clause, Token
-from .english import Style, clause_text
+from .english import Style, clause_text, yes_no_question
 from .grammar import parse
-from .lexicon import Entry, entries
+from .lexicon import Entry, entries, gerund
 
 OPENERS = {"hello", "hi", "bye", "goodbye", "thankyou", "thanks", "yes", "no", "ok", "sorry", "please"}
 STARTERS = OPENERS - {"no", "please"}  # these start a new sentence inside a run; no and please do not
@@ -132,6 +132,9 @@ def _part_readings(part: list[Keyword]) -> list[Reading]:
     ):
         lead.append(part.pop(0))  # HELLO GRANDMA HOW YOU: Hello Grandma, how are you?
     opener = ", ".join(_opener_text(w.word) for w in lead)
+    thanks = _thanks_for(lead, part)
+    if thanks:
+        return thanks
     if part and lead and _vocative(part):
         return [Reading(_sentence(f"{opener}, {_vocative(part)}", False))]
     if not part:
@@ -150,7 +153,29 @@ def _part_readings(part: list[Keyword]) -> list[Reading]:
                          *(_sentence(t, q) for t, q in sentences[1:])])  # fmt: skip
         notes = [n for _, _, ns in clauses for n in ns]
         out.append(Reading(text, notes, sum(c.penalty for _, c, _ in clauses)))
+    if len(clauses) == 1:  # the same clause asked: ASL marks a yes/no question on the face, not with a sign
+        _, c, notes = clauses[0]
+        asked = yes_no_question(c, Style())
+        if asked:
+            out.insert(
+                1, Reading(_sentence(", ".join(x for x in (opener, asked) if x), True), notes, c.penalty)
+            )
     return _unique(out)
+
+
+def _thanks_for(lead: list[Keyword], part: list[Keyword]) -> list[Reading]:
+    """THANKYOU HELP: Thank you for helping. THANKYOU FOOD: Thank you for the food. (One word after
+    thank you: what the thanks are for.)"""
+    if not lead or lead[-1].word != "thankyou" or len(part) != 1:
+        return []
+    before = ", ".join(_opener_text(w.word) for w in lead[:-1])
+    out = []
+    for e in entries(part[0].word):
+        if e.pos == "v" and not e.has("state"):
+            out.append(f"thank you for {gerund(e.text)}")
+        elif e.pos == "n" and not e.has("kin") and not e.has("name"):
+            out.append(f"thank you for {'' if e.has('bare') else 'the '}{e.text}")
+    return [Reading(_sentence(", ".join(x for x in (before, t) if x), False)) for t in out]
 
 
 def _opens(part: list[Keyword]) -> bool:

@@ -69,7 +69,13 @@ def _chunks(words: list[Entry], c: Clause) -> list[tuple]:
     i = 0
     while i < len(words):
         e = words[i]
-        if e.pos in ("n", "pron", "poss", "det", "num") or e.pos == "adj" and _noun_follows(words, i):
+        feeling_said = e.pos == "adj" and bool(e.tag_value("about")) and bool(items) and items[-1][0] == "np"
+        if (
+            e.pos in ("n", "pron", "poss", "det", "num")
+            or e.pos == "adj"
+            and _noun_follows(words, i)
+            and not feeling_said
+        ):
             after_giving = (
                 bool(items)
                 and items[-1][0] == "v"
@@ -310,6 +316,8 @@ def _verbless(items: list[tuple], c: Clause) -> None:
             continue
         if it[0] == "np" and it[1].is_place and c.location is None:
             c.location = (_static(it[1]), it[1])
+        elif it[0] == "np" and c.about is None and c.complement and c.complement[-1].tag_value("about"):
+            c.about = it[1]  # BOY HAPPY NEW SHOE: the boy is happy with the new shoe
         elif it[0] == "np" and c.predicate is None:
             c.predicate = it[1]
             s = c.subject
