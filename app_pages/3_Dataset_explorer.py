@@ -50,6 +50,7 @@ if preferred:
 clips = app_state.clip_folders()
 
 OTHER = "another folder inside the data folders ..."
+GIF_WIDTH = 360  # pixels: every sample's animation is shown this wide
 options = [str(d) for d in datasets] + [str(c) for c in clips] + [OTHER]
 
 
@@ -110,8 +111,12 @@ if choice == OTHER:
     if typed:
         try:
             folder = app_state.inside(typed, roots)
-        except ValueError as exc:
-            st.error(str(exc))
+        except ValueError:
+            here = [str(r) for r in roots if r.is_dir()]
+            st.error(f"{typed} is outside the data folders this app may read"
+                     + (f" ({', '.join(here)})" if here else " (none of them exists yet)")
+                     + ". To read it, add it to the setting SLR_DATA_DIRS (folders separated by ':') and "
+                     "start the app again.")  # fmt: skip
 elif Path(choice) in clips:
     offer_extraction(Path(choice))
     st.stop()
@@ -181,13 +186,14 @@ except (KeypointsError, DatasetError, ValueError) as exc:
     st.error(f"This sample cannot be read: {exc}")
 
 gif = st.session_state.get("explorer_gif")
-if gif:
-    st.image(gif[0], caption=gif[1])
-if "explorer_prediction" in st.session_state:
-    guess = st.session_state["explorer_prediction"]
-    if guess is None:
+left, right = st.columns([2, 3]) if gif else (st.container(), st.container())
+if gif:  # the same size for every sample, beside the prediction (a tall one pushed it off the screen)
+    left.image(gif[0], caption=gif[1], width=GIF_WIDTH)
+with right:
+    guess = st.session_state.get("explorer_prediction")
+    if "explorer_prediction" in st.session_state and guess is None:
         st.warning("No hands in this sample: nothing to classify.")
-    else:
+    elif guess is not None:
         verdict = "accepted" if guess.accepted else "below the model's confidence threshold"
         mine = " (one of your personal signs)" if guess.personal else ""
         st.markdown(f"**Prediction: {guess.label}**{mine} ({guess.probability:.0%}, {verdict}); true label: "

@@ -298,7 +298,10 @@ def test_dataset_explorer_bad_folders(app_env, monkeypatch, tmp_path):
     at = app("app_pages/3_Dataset_explorer.py")
     assert "Dataset" not in [s.label for s in at.selectbox] and "kaggle competitions download" in texts(at)
     at.text_input[0].input("/etc").run()
-    assert "outside the allowed folders" in at.error[0].value
+    assert (
+        "outside the data folders this app may read" in at.error[0].value
+        and "SLR_DATA_DIRS" in at.error[0].value
+    )
     at.text_input[0].input(str(tmp_path / "data" / "empty")).run()
     assert "no train.csv" in at.error[0].value and not at.exception
 

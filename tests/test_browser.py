@@ -145,6 +145,12 @@ def test_live_camera_recognises_a_sign(server, browser):
     # the sentence so far follows the keywords (the page redraws it within a refresh of a new sign)
     page.get_by_text("Sentence so far:", exact=False).first.wait_for(timeout=60_000)
     assert re.search(r"Sentence so far: \S", page.inner_text("body")), page.inner_text("body")[-2000:]
+    # while the camera runs, a wrong sign can be taken back at once
+    undo = page.get_by_role("button", name="Undo the last sign")
+    assert undo.is_enabled() and page.get_by_role("button", name="Clear recognised signs").is_enabled()
+    undo.click()
+    wait_text(page, r"frames processed per second|This computer is behind|Recognised", limit_s=120)
+    assert "Traceback" not in page.inner_text("body")
     frame.get_by_role("button", name="STOP").click()
     # each sign listed is one keyword (a repetition cut in two is merged, not added twice; the camera
     # loops the clip, so the signer really signs it again and again), and the page can take back what it added
@@ -240,6 +246,23 @@ def test_back_leaves_each_page_and_a_reload_keeps_the_keywords(server, browser):
     assert "?" not in page.url  # nothing written into the address
 
 
+def test_dataset_explorer_shows_every_sample_the_same_size_beside_its_prediction(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "/Dataset_explorer")
+    page.get_by_role("button", name="Show animation").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Show animation").click()
+    image = page.locator("img[src*='/media/']").first
+    image.wait_for(timeout=60_000)
+    page.get_by_role("button", name="Classify").click()
+    prediction = page.get_by_text("Prediction:", exact=False).first
+    prediction.wait_for(timeout=60_000)
+    box = image.bounding_box()
+    assert box is not None and abs(box["width"] - 360) < 2 and box["height"] < 700, box
+    said = prediction.bounding_box()
+    assert said is not None and said["y"] < 900, said  # on screen beside it, not pushed below
+    page.screenshot(path=str(ARTIFACTS / "dataset_explorer.png"), full_page=True)
+
+
 @pytest.mark.parametrize("path, marker", [("", "Active model"), ("/Translate", "Keywords"),
                                           ("/Train", "New run"), ("/Dataset_explorer", "Dataset")])  # fmt: skip
 def test_other_pages_render_without_errors(server, browser, path, marker):
@@ -318,3 +341,12 @@ def test_my_signs_recorded_through_the_camera_then_recognised_live(server, brows
     wait_while_progressing(live, r"gramps · personal")
     live.screenshot(path=str(ARTIFACTS / "live_camera_personal.png"), full_page=True)
     frame.get_by_role("button", name="STOP").click()
+    # deleting a word asks first, says what went, and can be undone while the page is open
+    page.reload()
+    page.get_by_role("button", name="Delete this word").click()
+    wait_text(page, r"Delete “gramps” and its \d+ example\(s\)\?")
+    page.get_by_role("button", name="Delete", exact=True).click()
+    wait_text(page, r"Deleted “gramps” and its \d+ example\(s\)")
+    assert "No personal signs yet" in page.inner_text("body")
+    page.get_by_role("button", name="Undo the delete").click()
+    wait_text(page, r"Brought back “gramps”")
