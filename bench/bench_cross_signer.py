@@ -190,31 +190,42 @@ if "a" in parts_wanted:
     )
     print("  " + line("classifier + floor (rank fusion, equal weights)", fused, dev))
     per_signer(fused)
+    app = Classifier(loaded)
+    if app.bank is not None:  # its bank: the studio clips it trained on (measured; never shipped)
+        banked = sign_ranks(model_probabilities(loaded, subset, bank=app.bank).probs, loaded.labels, subset)
+        print("  " + line("classifier with a bank of the studio clips", banked, dev))
+        per_signer(banked)
     c = clip_path(Classifier(loaded), subset, pred.probs)
     print("  " + clip_line(c))
     figures["protocol_a"] = {
         "classifier": rep.to_dict(),
+        "with_bank": banked.to_dict() if app.bank is not None else None,
         "fused_with_floor": fused.to_dict(),
         "clip_path": c.to_dict(),
     }
 
 
 def fold_row(loaded, k: int, held: list, oov: list) -> dict:
-    """Protocol B on fold k's held-out signers: top-1, at the threshold accepted and rejected, the clip path."""
+    """Protocol B on fold k's held-out signers: top-1, at the threshold accepted and rejected, the network
+    alone and with its bank of examples; the clip path as the app runs it (with the bank)."""
     o = open_set(loaded, held, oov)
-    c = clip_path(Classifier(loaded), held, model_probabilities(loaded, held).probs)
+    app = Classifier(loaded)
+    ob = open_set(loaded, held, oov, app.threshold, bank=app.bank) if app.bank is not None else o
+    c = clip_path(app, held, model_probabilities(loaded, held, bank=app.bank).probs)
     signers = sorted({q.participant for q in held})
-    print(f"  fold {k} (signers {signers}, {len(held)} sequences; {len(oov)} held-out words): "
-          f"top-1 {o['in_vocab_top1']:.3f}; at threshold {o['threshold']:.2f}: in-vocabulary accepted "
-          f"{o['in_vocab_accepted']:.3f} (and right {o['in_vocab_accepted_right']:.3f}), outside the "
-          f"vocabulary rejected {o['oov_rejected']:.3f}")  # fmt: skip
+    for name, x in (("network", o), ("with the bank", ob)):
+        print(f"  fold {k} (signers {signers}, {len(held)} sequences; {len(oov)} held-out words), {name}: "
+              f"top-1 {x['in_vocab_top1']:.3f}; at threshold {x['threshold']:.2f}: in-vocabulary accepted "
+              f"{x['in_vocab_accepted']:.3f} (and right {x['in_vocab_accepted_right']:.3f}), outside the "
+              f"vocabulary rejected {x['oov_rejected']:.3f}")  # fmt: skip
     print("    " + clip_line(c))
-    return dict(o, fold=k, signers=signers, clip_path=c.to_dict())
+    return dict(o, fold=k, signers=signers, clip_path=c.to_dict(), bank=ob)
 
 
 def fold_mean(rows: list[dict]) -> dict:
     keys = ("in_vocab_top1", "in_vocab_accepted", "in_vocab_accepted_right", "oov_rejected")
     mean = {key: float(np.mean([r[key] for r in rows])) for key in keys}
+    mean.update({f"bank {key}": float(np.mean([r["bank"][key] for r in rows])) for key in keys})
     mean["clip_single_right"] = float(np.mean([r["clip_path"]["single_right"] for r in rows]))
     mean["clip_agreement"] = float(np.mean([r["clip_path"]["agreement"] for r in rows]))
     print(

@@ -13,6 +13,13 @@ On asl-signs-subset (14 signers, 15-21 repetitions each of hello and thankyou), 
   and words outside the vocabulary, and the time to add an example and to recognise a window;
   and, closer to home, how often a library of one word (k = 3 of hello, or of thankyou) takes the
   same signer's other sign, which looks much like it (a flat hand moving away from the face);
+* false takes (--parts falsetake): a word of its own name taught from k webcam users' clips of one
+  sign (webcam-signs: hello, thankyou, no, yes, please; k = 1, 3, one clip per person, as a person
+  teaching "coffee" from clips of other people), tried on every clip of every other sign (webcam-signs,
+  asl-signs-subset, the studio clips): how often the word takes them, with the rule that a personal
+  match gives way to a sign the model is sure of (70%) for every match, and with the older rule (near
+  misses only); and how often the word takes the same people's other clips of its sign (the person's
+  own word);
 * fine-tuning (--parts finetune): the base model fine-tuned to each signer's library (k = 3) with the
   studio clips as replay (`slr signs finetune`), for existing signs and new words, the library on
   top as in the app; tested on the signer's other clips and on every other signer's. The words
@@ -22,7 +29,7 @@ On asl-signs-subset (14 signers, 15-21 repetitions each of hello and thankyou), 
 Every library figure comes with the same library's figure without the movement check (the arms'
 paths, `trajectory`; `PersonalClassifier(movement=False)`), on the same clips.
 
-Usage: python bench/bench_personal.py [--model DIR] [--k 1,3,5] [--seed 0] [--parts existing,new,cost,finetune]
+Usage: python bench/bench_personal.py [--model DIR] [--k 1,3,5] [--seed 0] [--parts existing,new,cost,finetune,falsetake]
 """
 
 import argparse
@@ -301,6 +308,63 @@ if "override" in parts:
         print(f"  the model's answer wins over a near miss {name}: {np.mean(taken):.4f} of the {len(right_alone)} clips "
               f"the model gets right taken (the model 90%+ sure: {np.nanmean(sure_taken):.4f}; worst word "
               f"{np.max(taken):.3f}; {len(taught)} words taught)")  # fmt: skip
+
+
+class NearMissesOnly(PersonalClassifier):
+    """The older rule: only a near miss confirmed by its movement gives way to a sign the model is sure of."""
+
+    def gives_way(self, m, model) -> bool:
+        return bool(m.movement and m.similarity < m.threshold and super().gives_way(m, model))
+
+
+if "falsetake" in parts:
+    webcam = load_sequences(DATA / "webcam-signs")
+    studio_signs = [q for q in studio if q.sign != UNKNOWN_LABEL]
+    print(f"\nFalse takes: a word taught from k webcam users' clips of one sign, tried on every clip of every other "
+          f"sign (webcam-signs {len(webcam)}, asl-signs-subset {len(subset)}, studio clips {len(studio_signs)}); "
+          f"base {loaded.name}")  # fmt: skip
+    pool = webcam + subset + studio_signs
+    alone = {id(q): base.guess(q.data, q.times) for q in pool}
+    sure = {id(q) for q in pool if (g := alone[id(q)]) is not None and g.accepted and g.probability >= 0.7}
+    table = []
+    for sign in ("hello", "thankyou", "no", "yes", "please"):
+        people = sorted({q.participant for q in webcam if q.sign == sign})
+        clips = {p: [q for q in webcam if q.sign == sign and q.participant == p] for p in people}
+        for k in (1, 3):
+            taught = [people[i] for i in np.random.default_rng(args.seed).permutation(len(people))[:k]]
+            others = [q for q in pool if q.sign != sign]
+            own = [q for p in taught for q in clips[p][1:]]  # the same people's other clips of the sign
+            row = {"sign": sign, "k": k, "people": taught, "tried": len(others)}
+            with tempfile.TemporaryDirectory() as tmp:
+                lib = Library.open(Path(tmp))
+                for p in taught:
+                    q = clips[p][0]
+                    lib.add(NEW + sign, q.data, q.times, source=str(p)).id = f"{p}-{sign}"
+                for name, cls in (
+                    ("every match gives way", PersonalClassifier),
+                    ("near misses only", NearMissesOnly),
+                ):
+                    pc = cls(loaded, lib)
+                    got = [pc.guess(q.data, q.times) for q in others]
+                    taken = [g is not None and g.personal for g in got]
+                    row[name] = float(np.mean(taken))
+                    row[name + ", model sure"] = float(
+                        np.mean([t for t, q in zip(taken, others) if id(q) in sure])
+                    )
+                    row[name + ", own"] = right(pc, own) if own else float("nan")
+            table.append(row)
+            print(f"  {sign}, k={k} (people {taught}): other signs' clips taken {row['every match gives way']:.4f} "
+                  f"(older rule {row['near misses only']:.4f}); of those the model is 70%+ sure of "
+                  f"{row['every match gives way, model sure']:.4f} (older {row['near misses only, model sure']:.4f}); "
+                  f"the same people's other clips of the sign recognised {row['every match gives way, own']:.3f} "
+                  f"(older {row['near misses only, own']:.3f}; {len(own)} clips)")  # fmt: skip
+    for k in (1, 3):
+        mine = [r for r in table if r["k"] == k]
+        print(f"  k={k}, all five signs: taken {np.mean([r['every match gives way'] for r in mine]):.4f} (worst word "
+              f"{np.max([r['every match gives way'] for r in mine]):.4f}; older rule "
+              f"{np.mean([r['near misses only'] for r in mine]):.4f}); own clips "
+              f"{np.nanmean([r['every match gives way, own'] for r in mine]):.3f} (older "
+              f"{np.nanmean([r['near misses only, own'] for r in mine]):.3f})")  # fmt: skip
 
 
 def judged(pc, p: int, oov_held, in_vocab) -> dict:
