@@ -1,7 +1,10 @@
 """Fingerspelling: letter accuracy on people the model never saw, spelled words, and the cost per frame.
 
-* Leave one person out over the 4 people of asl-letters-massey: accuracy per person and per letter,
-  and the most frequent confusions.
+* Leave one person out over 9 people: the 4 of asl-letters-massey (photos, through MediaPipe Hands)
+  and the 5 of letters-webcam (webcam users' 2D landmark rows): each person read by a reader trained
+  on the other 8, per person and per letter, for each --readers (2d, both, 3d: what the reader reads;
+  "-massey": trained on the Massey people only; "today" is 3d-massey, the reader before letters-webcam),
+  with the most frequent confusions of the first.
 * Spelled words: for each held-out person, words spelled with that person's own letter hands
   (a model trained on the other three): each letter held 0.35-0.8 s with jitter, hands
   interpolated between letters over 0.1-0.3 s, a small bounce between repeated letters, then the
@@ -26,10 +29,18 @@ parser.add_argument("--epochs", type=int, default=40)
 parser.add_argument("--words", type=int, default=60, help="spelled words per held-out person")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--parts", default="lopo,words,auto")
+parser.add_argument("--readers", default="both,2d,3d-massey",
+                    help="lopo part: the readers measured side by side (2d, both, 3d; -massey: Massey people only)")  # fmt: skip
 args = parser.parse_args()
 require_shared()
 
-from slr_core.recognition.letters import find_hands, fit, leave_one_person_out  # noqa: E402
+from slr_core.recognition.letters import (  # noqa: E402
+    LetterData,
+    find_hands,
+    fit,
+    leave_one_person_out,
+    read_landmark_rows,
+)
 from slr_core.recognition.spelling import Speller  # noqa: E402
 
 LETTERS = DATA / "asl-letters-massey" / "labels.csv"
@@ -37,16 +48,42 @@ data = find_hands(LETTERS, progress=False)
 print(f"asl-letters-massey: hands found in {len(data.label)} images, missed in {len(data.missed)}; people "
       f"{dict(zip(*np.unique(data.person, return_counts=True)))}")  # fmt: skip
 
+webcam = read_landmark_rows(DATA / "letters-webcam" / "letters.csv")
+both = LetterData.join([data, webcam])
+massey_rows = np.isin(both.person, np.unique(data.person))
+READER = args.readers.split(",")[0]  # the words part spells with the first reader
+
 if "lopo" in args.parts:
-    report = leave_one_person_out(data, args.epochs, args.seed)
-    print(f"\nleave one person out: mean accuracy over people {report['accuracy']:.3f} "
-          f"(all images pooled {report['pooled']:.3f}); letters only (a-z) {report['letters_only']:.3f}; "
-          f"a letter and a digit of one hand shape (0/o, 2/v, 6/w) as one {report['shape_merged']:.3f}")  # fmt: skip
-    for person, r in report["per_person"].items():
-        print(f"  {person}: {r['accuracy']:.3f} (n={r['n']})")
-    print("  per letter: " + ", ".join(f"{c} {a:.2f}" for c, a in report["per_letter"].items()))
-    print("  most frequent confusions (true->predicted: count): "
-          + ", ".join(f"{k} {v}" for k, v in report["confusions"].items()))  # fmt: skip
+    people = sorted(set(both.person.tolist()), key=lambda p: (not massey_rows[both.person == p][0], p))
+    print(f"\nleave one person out over {len(people)} people: Massey {sorted(set(data.person.tolist()))} (photos), "
+          f"letters-webcam {sorted(set(webcam.person.tolist()))} ({len(webcam.label)} 2D landmark rows)")  # fmt: skip
+    reports = {}
+    for reader in args.readers.split(","):
+        kind, massey_only = reader.removesuffix("-massey"), reader.endswith("-massey")
+        t0 = time.perf_counter()
+        report = leave_one_person_out(both, args.epochs, args.seed, kind, per_person=not massey_only,
+                                      train_on=massey_rows if massey_only else None)  # fmt: skip
+        reports[reader] = report
+        acc = {p: report["per_person"][p]["accuracy"] for p in people}
+        print(f"  {reader}: mean over people {np.mean(list(acc.values())):.3f}, lowest {min(acc.values()):.3f}; "
+              f"Massey people {np.mean([acc[p] for p in people if massey_rows[both.person == p][0]]):.3f}, "
+              f"webcam people {np.mean([acc[p] for p in people if not massey_rows[both.person == p][0]]):.3f} "
+              f"({time.perf_counter() - t0:.0f} s)")  # fmt: skip
+        print(
+            "    per person: "
+            + ", ".join(f"{p} {acc[p]:.3f} (n={report['per_person'][p]['n']})" for p in people)
+        )
+    first = reports[args.readers.split(",")[0]]
+    print(
+        "  per letter ("
+        + args.readers.split(",")[0]
+        + "): "
+        + ", ".join(f"{c} {a:.2f}" for c, a in first["per_letter"].items())
+    )
+    print(
+        "  most frequent confusions (true->read: count): "
+        + ", ".join(f"{k} {v}" for k, v in first["confusions"].items())
+    )
 if "auto" in args.parts:
     from slr_core.base import settings
     from slr_core.capture.keypoints import read_parquet
@@ -105,14 +142,18 @@ def spell_stream(word, person_rows, labels_of, rng, fps=30.0):
 
 
 rng = np.random.default_rng(args.seed)
-labels = sorted(set(data.label.tolist()))
+labels = sorted(set(both.label.tolist()))
 errors = chars = 0
 ops = [0, 0, 0]  # substituted, inserted, left out
 timings = []
-print(f"\nspelled words ({args.words} per held-out person, a model trained on the other three):")
+kind, massey_only = READER.removesuffix("-massey"), READER.endswith("-massey")
+print(f"\nspelled words ({args.words} per held-out Massey person, the {READER} reader trained on the other "
+      f"{'three' if massey_only else 'eight'} people):")  # fmt: skip
 for person in sorted(set(data.person.tolist())):
+    test = both.person == person
+    train_rows = np.flatnonzero(~test & (massey_rows if massey_only else True))
+    model = fit(both, train_rows, labels, args.epochs, args.seed, kind, per_person=not massey_only)
     test = data.person == person
-    model = fit(data, np.flatnonzero(~test), labels, args.epochs, args.seed)
     rows = np.flatnonzero(test)
     e = c = 0
     shown = []

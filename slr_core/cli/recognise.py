@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ..base import settings
 from .args import at_least_one, non_negative, print_notes, probability, with_library
 
@@ -103,7 +105,15 @@ def _cmd_spell(args) -> int:
     from ..recognition.spelling import spell_sequence
 
     model = LetterModel.load(args.model or settings.letters_model())
-    results: list[dict] = []
+    if not args.files and not args.landmarks:
+        from ..base.errors import ConfigError
+
+        raise ConfigError("give images or clips, or --landmarks FILE.csv")
+    results: list[dict] = _spell_landmarks(model, args) if args.landmarks else []
+    if not args.files:
+        if args.json:
+            print(json.dumps(results, indent=1))
+        return 0
     with HandFinder() as finder, Extractor() as extractor:
         for path in map(Path, args.files):
             if path.suffix.lower() in VIDEO_SUFFIXES:
@@ -131,35 +141,84 @@ def _cmd_spell(args) -> int:
     return 0
 
 
+def _spell_landmarks(model, args) -> list[dict]:
+    """The letter of each row of landmark CSVs (letters-webcam's layout; read_landmark_rows checks them
+    all before any is read), and how many were right where the file has a letter column."""
+    from ..recognition.letters import read_landmark_rows
+
+    out: list[dict] = []
+    tables = [(path, read_landmark_rows(path)) for path in args.landmarks]
+    for path, rows in tables:
+        assert rows.has_z is not None
+        probs = model.point_probabilities(rows.points, rows.left, rows.has_z)
+        right = 0
+        for k, p in enumerate(probs):
+            order = np.argsort(-p)[:3]
+            letter, truth = model.labels[order[0]], str(rows.label[k])
+            right += letter == truth
+            out.append({"file": str(path), "kind": "landmarks", "row": k + 2, "letter": letter,
+                        "probability": float(p[order[0]]), "top3": [(model.labels[i], float(p[i])) for i in order],
+                        **({"letter_given": truth} if truth else {})})  # fmt: skip
+            if not args.json:
+                print(f"{path} row {k + 2}: {letter} ({p[order[0]]:.0%}; then "
+                      + ", ".join(f"{model.labels[i]} {p[i]:.0%}" for i in order[1:]) + ")"
+                      + (f"  [given: {truth}]" if truth else ""))  # fmt: skip
+        if not args.json and (rows.label != "").all():
+            print(
+                f"{path}: {right} of {len(probs)} rows read as their letter ({right / max(len(probs), 1):.1%})"
+            )
+    return out
+
+
 def _cmd_train_letters(args) -> int:
     import numpy as np
 
-    from ..recognition.letters import find_hands, fit, leave_one_person_out
+    from ..recognition.letters import fit, leave_one_person_out, load_letter_data
 
-    data = find_hands(args.data, progress=not args.quiet)
-    print(f"hands found in {len(data.label)} images ({len(data.missed)} without a hand found)")
-    meta: dict = {"data": Path(args.data).parent.name}
+    sources = args.data or [
+        str(settings.REPO.parent / "shared" / "data" / "asl-letters-massey" / "labels.csv")
+    ]
+    data = load_letter_data(sources, progress=not args.quiet)
+    people = sorted(set(data.person.tolist()))
+    print(f"{len(data.label)} labelled hands of {len(people)} people from {len(sources)} source(s) "
+          f"({len(data.missed)} images without a hand found)")  # fmt: skip
+    meta: dict = {
+        "data": [Path(s).parent.name if Path(s).name == "labels.csv" else Path(s).name for s in sources]
+    }
     if args.evaluate:
-        report = leave_one_person_out(data, args.epochs, args.seed)
+        report = leave_one_person_out(
+            data, args.epochs, args.seed, args.representation, per_person=len(sources) > 1
+        )
         print(f"leave one person out: {report['accuracy']:.3f} ("
               + ", ".join(f"{p} {r['accuracy']:.3f}" for p, r in report["per_person"].items()) + ")")  # fmt: skip
         meta["leave_one_person_out"] = report
     labels = sorted(set(data.label.tolist()))
-    model = fit(data, np.arange(len(data.label)), labels, args.epochs, args.seed)
+    model = fit(data, np.arange(len(data.label)), labels, args.epochs, args.seed, args.representation,
+                per_person=len(sources) > 1)  # fmt: skip
     model.meta.update(meta)
-    print(f"letter model ({len(labels)} letters and digits) written to {model.save(args.out)}")
+    print(
+        f"letter model ({len(labels)} letters and digits, {args.representation}) written to {model.save(args.out)}"
+    )
     return 0
 
 
 def _add_spell(sub) -> None:
     p = sub.add_parser("spell", help="fingerspelling: the letter of each hand image, the word of each clip")
-    p.add_argument("files", nargs="+", metavar="FILE", help="still images of a hand, or clips")
+    p.add_argument("files", nargs="*", metavar="FILE", help="still images of a hand, or clips")
+    p.add_argument("--landmarks", action="append", metavar="FILE.csv",
+                   help="hand landmarks, a row per hand (x0, y0, ... x20, y20[, z0 ... z20]; a letter column and "
+                   "others allowed): a letter per row; repeat for several files")  # fmt: skip
     p.add_argument("--model", help="letter model folder (default: the bundled one)")
     p.add_argument("--json", action="store_true", help="letters, times and confidence as JSON")
     p.set_defaults(func=_cmd_spell)
     p = sub.add_parser("train-letters", help="train the fingerspelling letter model")
-    p.add_argument("--data", default=str(settings.REPO.parent / "shared" / "data" / "asl-letters-massey" / "labels.csv"),
-                   help="labels.csv with path,label,signer (images of one hand)")  # fmt: skip
+    p.add_argument("--data", action="append",
+                   help="labels.csv with path,label,signer (images of one hand), or a landmark CSV (x0, y0, ... "
+                   "x20, y20, letter, person: letters-webcam's layout); repeat for several (default: "
+                   "../shared/data/asl-letters-massey/labels.csv)")  # fmt: skip
+    p.add_argument("--representation", default="both", choices=("both", "2d", "3d"),
+                   help="what the model reads: the 2D points around the wrist and the 3D hand shape where there "
+                   "is depth (both), or one of them")  # fmt: skip
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--epochs", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .letters import LetterModel, letter_features
+from .letters import LetterModel
 
 
 @dataclass
@@ -99,7 +99,7 @@ class Speller:
             self._released = True
             return [], words
         self._last_hand = t
-        probs = self.model.probabilities(letter_features(hand, left))[0][self._keep]
+        probs = self.model.point_probabilities(hand, left)[0][self._keep]
         probs = probs / max(float(probs.sum()), 1e-9)
         self._window.append((t, probs, hand[0].copy()))
         while self._window and t - self._window[0][0] > self.cfg.hold_s:
