@@ -152,3 +152,84 @@ def test_train_letters_small_and_bad_models(tmp_path, table, capsys):
     (tmp_path / "bad" / "letters.safetensors").write_bytes(b"\x80\x04 not weights")
     with pytest.raises(LetterError, match="not a readable letter model"):
         LetterModel.load(tmp_path / "bad")
+
+
+LETTERS_WEBCAM = DATA / "letters-webcam" / "letters.csv"
+
+
+def landmark_sample(tmp_path, rows_per_letter: int = 3, letters=("a", "b", "l", "y")):
+    """A few real rows of letters-webcam (its layout: person, repository, letter, x0, y0, ... x20, y20)."""
+    table = pd.read_csv(LETTERS_WEBCAM)
+    table = (
+        table[table["letter"].str.lower().isin(letters)].groupby(["person", "letter"]).head(rows_per_letter)
+    )
+    path = tmp_path / "rows.csv"
+    table.to_csv(path, index=False)
+    return path, table
+
+
+def test_spell_reads_a_landmark_file_row_by_row(tmp_path, capsys):
+    path, table = landmark_sample(tmp_path)
+    assert slr(["spell", "--landmarks", str(path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == len(table) and [r["row"] for r in rows] == list(range(2, len(table) + 2))
+    assert all(r["letter"] in LetterModel.load(letters_model()).labels for r in rows)
+    assert [r["letter_given"] for r in rows] == table["letter"].str.lower().tolist()
+    assert slr(["spell", "--landmarks", str(path)]) == 0
+    said = capsys.readouterr().out
+    assert f"{path}: " in said and f"of {len(table)} rows read as their letter" in said
+    # the same hands mirrored (a selfie camera, or the other hand) read the same with a 2D reader
+    from slr_core.recognition.letters import read_landmark_rows
+
+    model = LetterModel.load(letters_model())
+    data = read_landmark_rows(path)
+    if model.representation != "3d":
+        flipped = data.points * np.float32([-1, 1, 1])
+        np.testing.assert_allclose(model.point_probabilities(flipped, False, False),
+                                   model.point_probabilities(data.points, False, False), atol=1e-5)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda t: t.drop(columns=["x7"]), "missing column(s) x7"),
+        (lambda t: t.assign(x21=0.0), "unknown coordinate column(s) x21"),
+        (lambda t: t.assign(x3=["oops"] + list(t["x3"][1:])), "row 2, column x3: 'oops' is not a number"),
+        (lambda t: t.assign(y5=list(t["y5"][:2]) + [None] + list(t["y5"][3:])), "row 4, column y5"),
+        (
+            lambda t: t.assign(letter=list(t["letter"][:1]) + ["ä"] + list(t["letter"][2:])),
+            "row 3: letter 'ä' is not one of a-z",
+        ),
+        (lambda t: t.iloc[:0], "no rows"),
+    ],
+)
+def test_bad_landmark_files_are_one_line_naming_the_file_and_row(tmp_path, capsys, change, message):
+    path, table = landmark_sample(tmp_path)
+    change(table).to_csv(path, index=False)
+    assert slr(["spell", "--landmarks", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_an_empty_landmark_file(tmp_path, capsys):
+    (tmp_path / "empty.csv").write_text("")
+    assert slr(["spell", "--landmarks", str(tmp_path / "empty.csv")]) == 2
+    assert "an empty file" in capsys.readouterr().err
+
+
+def test_train_letters_on_photos_and_landmark_rows_together(tmp_path, table, capsys):
+    """A tiny real run over Massey photos and letters-webcam rows, reading both (2D points for every hand,
+    the 3D shape where there is depth)."""
+    small = table[table["label"].isin(["a", "b", "l", "y"]) & table["signer"].isin(["hand3"])]
+    small = small.assign(path=[str(MASSEY / p) for p in small["path"]])
+    small.to_csv(tmp_path / "labels.csv", index=False)
+    rows, _ = landmark_sample(tmp_path, 5)
+    out = tmp_path / "m"
+    assert slr(["train-letters", "--data", str(tmp_path / "labels.csv"), "--data", str(rows), "--out", str(out),
+                "--epochs", "3", "--quiet"]) == 0  # fmt: skip
+    said = capsys.readouterr().out
+    assert "from 2 source(s)" in said and "both" in said
+    model = LetterModel.load(out)
+    assert model.representation == "both" and model.labels == ["a", "b", "l", "y"]
+    assert slr(["spell", "--landmarks", str(rows), "--model", str(out)]) == 0
+    assert "rows read as their letter" in capsys.readouterr().out
