@@ -33,7 +33,7 @@ from common import DATA, REPO, require_shared
 
 from slr_core.capture.videofile import write_video  # noqa: E402
 
-MODEL = REPO / "models" / "asl250-popsign-kaggle2"
+MODEL = REPO / "models" / "asl250-webcam"
 LETTERS = REPO / "models" / "letters-massey"
 CLIPS = DATA / "popsign-reference" / "clips"
 SUBSET = DATA / "asl-signs-subset"
@@ -429,6 +429,61 @@ def letters_cases(tmp: Path) -> list[Case]:
     ]
 
 
+def formats_cases(tmp: Path) -> list[Case]:
+    """ELAN corpora, .pose files, landmark CSVs and webcam-style data: what researchers bring."""
+    import pandas as pd
+
+    d = tmp / "formats"
+    d.mkdir()
+    (d / "bad.pose").write_bytes(b"\x00\x01 not a pose file")
+    (d / "empty.pose").write_bytes(b"")
+    (d / "corpus").mkdir()
+    (d / "corpus" / "broken.eaf").write_text("<ANNOTATION_DOCUMENT><HEADER>")
+    (d / "nothing").mkdir()
+    rows = pd.read_csv(DATA / "letters-webcam" / "letters.csv").head(20)
+    rows.drop(columns=["x3"]).to_csv(d / "missing.csv", index=False)
+    rows.assign(y7=["x"] + list(rows["y7"][1:])).to_csv(d / "text.csv", index=False)
+    rows.assign(letter=["?"] + list(rows["letter"][1:])).to_csv(d / "letter.csv", index=False)
+    rows.to_csv(d / "good.csv", index=False)
+    (d / "blank.csv").write_text("")
+    web = DATA / "webcam-signs"
+    table = pd.read_csv(web / "train.csv")
+    keep = table[table["participant_id"].isin([900008, 900038, 900009])].groupby(["participant_id", "sign"]).head(3)
+    copy = d / "webcam"
+    for rel in keep["path"]:
+        (copy / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(web / rel, copy / rel)
+    keep.to_csv(copy / "train.csv", index=False)
+    shutil.copy(web / "sign_to_prediction_index_map.json", copy)
+    shutil.copy(web / "sources.csv", copy)
+    shutil.copytree(web / "LICENSES", copy / "LICENSES")
+    (copy / "LICENSES" / "Neat11+realtime-SignLanguage.txt").unlink()  # 900038's licence text
+    clip = str(SUBSET / pd.read_csv(SUBSET / "train.csv")["path"].iat[0])
+    return [
+        Case("formats", "predict a damaged .pose file", ["predict", str(d / "bad.pose")], "error", "bad.pose"),
+        Case("formats", "predict an empty .pose file", ["predict", str(d / "empty.pose")], "error", "empty.pose"),
+        Case("formats", "predict --format pose without --out", ["predict", clip, "--format", "pose"], "error", "--out"),
+        Case("formats", "predict --format eaf of keypoints", ["predict", clip, "--format", "eaf"], "ok"),
+        Case("formats", "extract --eaf, only a broken .eaf", ["extract", "--eaf", str(d / "corpus"), "--out",
+             str(d / "out1")], "error", "broken.eaf"),  # fmt: skip
+        Case("formats", "extract --eaf, no .eaf at all", ["extract", "--eaf", str(d / "nothing"), "--out",
+             str(d / "out2")], "error", "no .eaf"),  # fmt: skip
+        Case("formats", "extract with labels and --eaf", ["extract", str(d / "x.csv"), "--eaf", str(d / "corpus"),
+             "--out", str(d / "out3")], "error", "either"),  # fmt: skip
+        Case("formats", "spell --landmarks, a column missing", ["spell", "--landmarks", str(d / "missing.csv")],
+             "error", "x3"),  # fmt: skip
+        Case("formats", "spell --landmarks, text for a number", ["spell", "--landmarks", str(d / "text.csv")],
+             "error", "row 2"),  # fmt: skip
+        Case("formats", "spell --landmarks, a letter outside a-z", ["spell", "--landmarks", str(d / "letter.csv")],
+             "error", "not one of a-z"),  # fmt: skip
+        Case("formats", "spell --landmarks, an empty file", ["spell", "--landmarks", str(d / "blank.csv")],
+             "error", "empty"),  # fmt: skip
+        Case("formats", "spell --landmarks, good rows", ["spell", "--landmarks", str(d / "good.csv")], "ok"),
+        Case("formats", "train on webcam data, one licence text missing", _train(copy, d / "run", "--set",
+             "folds=2"), "note", "no licence text"),  # fmt: skip
+    ]
+
+
 def settings_cases(tmp: Path) -> list[Case]:
     clip = str(CLIPS / "please.mp4")
     predict = ["predict", clip, "--model", str(MODEL), "--quiet"]
@@ -579,7 +634,8 @@ def run(case: Case, timeout: float) -> tuple[str, float, str]:
 
 
 GROUPS = {"video": video_cases, "data": data_cases, "model": model_cases, "library": library_cases,
-          "letters": letters_cases, "settings": settings_cases, "args": args_cases}  # fmt: skip
+          "letters": letters_cases, "formats": formats_cases, "settings": settings_cases,
+          "args": args_cases}  # fmt: skip
 BAD = {"silent", "traceback", "hang", "error, unclear", "refused"}
 
 

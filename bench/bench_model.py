@@ -13,7 +13,7 @@ import time
 from common import REPO, window_inputs, window_ms
 
 parser = argparse.ArgumentParser()
-parser.add_argument("--model", default=str(REPO / "models" / "asl250-popsign-kaggle2"))
+parser.add_argument("--model", default=str(REPO / "models" / "asl250-webcam"))
 parser.add_argument("--runs", type=int, default=5)
 parser.add_argument("--calls", type=int, default=100)
 parser.add_argument("--train-steps", type=int, default=8)
@@ -41,6 +41,24 @@ for threads in (1, 2):
     medians = window_ms(model, threads, args.runs, args.calls)
     print(f"inference, batch 1 x 64 frames, {threads} thread(s): median {statistics.median(medians):.2f} ms "
           f"(runs: {', '.join(f'{m:.2f}' for m in medians)})")  # fmt: skip
+
+from slr_core.recognition.predict import model_bank  # noqa: E402
+
+bank, _ = model_bank(loaded)
+if bank is not None:  # the bank's vote on top of a window (the app's Classifier does both)
+    import numpy as np
+
+    size = (loaded.path / "bank.safetensors").stat().st_size / 1e6
+    emb = np.random.default_rng(0).normal(size=(1, bank.vectors.shape[1])).astype(np.float32)
+    probs = np.full((1, len(loaded.labels)), 1 / len(loaded.labels), np.float32)
+    medians = []
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        for _ in range(args.calls):
+            bank.blend(probs, emb)
+        medians.append((time.perf_counter() - t0) / args.calls * 1000)
+    print(f"the bank of {len(bank)} examples ({size:.1f} MB; with the model {size + size_mb:.1f} MB): its vote on one "
+          f"window {statistics.median(medians):.2f} ms (runs: {', '.join(f'{m:.2f}' for m in medians)})")  # fmt: skip
 
 
 def throughput(device: str, batch_size: int) -> list[float]:

@@ -29,6 +29,7 @@ parser.add_argument("--a", help="bench_cross_signer --parts a --json file")
 parser.add_argument("--b", action="append", default=[], help="--parts b --json file(s), all folds together")
 parser.add_argument("--c", help="--parts c --json file")
 parser.add_argument("--network", default="conv")
+parser.add_argument("--name", help="the model's name as the app shows it (a bench run copied as the bundled model)")
 args = parser.parse_args()
 
 from slr_core.models.checkpoint import load_model, save_model  # noqa: E402
@@ -87,5 +88,7 @@ if "people_per_sign" not in training:
     assert training.get("signers_per_sign", data.signers) == data.signers, (
         "the recipe's split is not the model's"
     )
+if args.name:
+    meta["name"] = args.name
 save_model(model_dir, loaded.model, meta)
 print(json.dumps(new, indent=1))
