@@ -448,7 +448,11 @@ def formats_cases(tmp: Path) -> list[Case]:
     (d / "blank.csv").write_text("")
     web = DATA / "webcam-signs"
     table = pd.read_csv(web / "train.csv")
-    keep = table[table["participant_id"].isin([900008, 900038, 900009])].groupby(["participant_id", "sign"]).head(3)
+    keep = (
+        table[table["participant_id"].isin([900008, 900038, 900009])]
+        .groupby(["participant_id", "sign"])
+        .head(3)
+    )
     copy = d / "webcam"
     for rel in keep["path"]:
         (copy / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -460,27 +464,81 @@ def formats_cases(tmp: Path) -> list[Case]:
     (copy / "LICENSES" / "Neat11+realtime-SignLanguage.txt").unlink()  # 900038's licence text
     clip = str(SUBSET / pd.read_csv(SUBSET / "train.csv")["path"].iat[0])
     return [
-        Case("formats", "predict a damaged .pose file", ["predict", str(d / "bad.pose")], "error", "bad.pose"),
-        Case("formats", "predict an empty .pose file", ["predict", str(d / "empty.pose")], "error", "empty.pose"),
-        Case("formats", "predict --format pose without --out", ["predict", clip, "--format", "pose"], "error", "--out"),
+        Case(
+            "formats", "predict a damaged .pose file", ["predict", str(d / "bad.pose")], "error", "bad.pose"
+        ),
+        Case(
+            "formats",
+            "predict an empty .pose file",
+            ["predict", str(d / "empty.pose")],
+            "error",
+            "empty.pose",
+        ),
+        Case(
+            "formats",
+            "predict --format pose without --out",
+            ["predict", clip, "--format", "pose"],
+            "error",
+            "--out",
+        ),
         Case("formats", "predict --format eaf of keypoints", ["predict", clip, "--format", "eaf"], "ok"),
-        Case("formats", "extract --eaf, only a broken .eaf", ["extract", "--eaf", str(d / "corpus"), "--out",
-             str(d / "out1")], "error", "broken.eaf"),  # fmt: skip
-        Case("formats", "extract --eaf, no .eaf at all", ["extract", "--eaf", str(d / "nothing"), "--out",
-             str(d / "out2")], "error", "no .eaf"),  # fmt: skip
-        Case("formats", "extract with labels and --eaf", ["extract", str(d / "x.csv"), "--eaf", str(d / "corpus"),
-             "--out", str(d / "out3")], "error", "either"),  # fmt: skip
-        Case("formats", "spell --landmarks, a column missing", ["spell", "--landmarks", str(d / "missing.csv")],
-             "error", "x3"),  # fmt: skip
-        Case("formats", "spell --landmarks, text for a number", ["spell", "--landmarks", str(d / "text.csv")],
-             "error", "row 2"),  # fmt: skip
-        Case("formats", "spell --landmarks, a letter outside a-z", ["spell", "--landmarks", str(d / "letter.csv")],
-             "error", "not one of a-z"),  # fmt: skip
-        Case("formats", "spell --landmarks, an empty file", ["spell", "--landmarks", str(d / "blank.csv")],
-             "error", "empty"),  # fmt: skip
+        Case(
+            "formats",
+            "extract --eaf, only a broken .eaf",
+            ["extract", "--eaf", str(d / "corpus"), "--out", str(d / "out1")],
+            "error",
+            "broken.eaf",
+        ),  # fmt: skip
+        Case(
+            "formats",
+            "extract --eaf, no .eaf at all",
+            ["extract", "--eaf", str(d / "nothing"), "--out", str(d / "out2")],
+            "error",
+            "no .eaf",
+        ),  # fmt: skip
+        Case(
+            "formats",
+            "extract with labels and --eaf",
+            ["extract", str(d / "x.csv"), "--eaf", str(d / "corpus"), "--out", str(d / "out3")],
+            "error",
+            "either",
+        ),  # fmt: skip
+        Case(
+            "formats",
+            "spell --landmarks, a column missing",
+            ["spell", "--landmarks", str(d / "missing.csv")],
+            "error",
+            "x3",
+        ),  # fmt: skip
+        Case(
+            "formats",
+            "spell --landmarks, text for a number",
+            ["spell", "--landmarks", str(d / "text.csv")],
+            "error",
+            "row 2",
+        ),  # fmt: skip
+        Case(
+            "formats",
+            "spell --landmarks, a letter outside a-z",
+            ["spell", "--landmarks", str(d / "letter.csv")],
+            "error",
+            "not one of a-z",
+        ),  # fmt: skip
+        Case(
+            "formats",
+            "spell --landmarks, an empty file",
+            ["spell", "--landmarks", str(d / "blank.csv")],
+            "error",
+            "empty",
+        ),  # fmt: skip
         Case("formats", "spell --landmarks, good rows", ["spell", "--landmarks", str(d / "good.csv")], "ok"),
-        Case("formats", "train on webcam data, one licence text missing", _train(copy, d / "run", "--set",
-             "folds=2"), "note", "no licence text"),  # fmt: skip
+        Case(
+            "formats",
+            "train on webcam data, one licence text missing",
+            _train(copy, d / "run", "--set", "folds=2"),
+            "note",
+            "no licence text",
+        ),  # fmt: skip
     ]
 
 

@@ -29,7 +29,9 @@ parser.add_argument("--a", help="bench_cross_signer --parts a --json file")
 parser.add_argument("--b", action="append", default=[], help="--parts b --json file(s), all folds together")
 parser.add_argument("--c", help="--parts c --json file")
 parser.add_argument("--network", default="conv")
-parser.add_argument("--name", help="the model's name as the app shows it (a bench run copied as the bundled model)")
+parser.add_argument(
+    "--name", help="the model's name as the app shows it (a bench run copied as the bundled model)"
+)
 args = parser.parse_args()
 
 from slr_core.models.checkpoint import load_model, save_model  # noqa: E402

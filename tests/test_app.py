@@ -12,7 +12,7 @@ from slr_core.training.runs import Run
 
 from .conftest import DATA, REPO, needs_shared, popsign_clip, read_rgb_frames, wait_for_state, write_video
 
-MODEL = REPO / "models" / "asl250-popsign-kaggle2"
+MODEL = REPO / "models" / "asl250-webcam"
 
 TIMEOUT = 180
 
@@ -51,7 +51,7 @@ def texts(at: AppTest) -> str:
 def test_home_shows_model_machine_and_keywords_from_the_url(app_env):
     at = app(kw="hello,thankyou")  # a reload: the URL brings the keywords back
     body = texts(at)
-    assert "asl250-popsign-kaggle2" in body and "250 signs" in body
+    assert "asl250-webcam" in body and "250 signs, only 247 with training data" in body
     assert "hello · thankyou" in body
     assert "What a new signer can expect" in body  # the cross-signer figures stored with the model
     shown = {m.label: m.value for m in at.metric}
@@ -312,14 +312,19 @@ def test_live_page_without_a_server(app_env):
     at = app("app_pages/1_Live_camera.py")
     assert "camera component could not start here" in at.error[0].value
     body = texts(at)
-    assert "Learned from many signers (recognised best): hello, thankyou" in body
-    assert "245 were learned from one studio clip each" in body  # counted from the model's metadata
+    assert (
+        "Learned from many people (recognised best; people in brackets): hello (26), thankyou (25), no (6)"
+        in body
+    )
+    assert "From 2 people: " in body and "bye (2)" in body
+    assert "227 were learned from one studio clip each" in body  # counted from the model's metadata
     assert "cannot recognise them: callonphone, glasswindow, yellow" in body
     table = at.dataframe[0].value.set_index("sign")["learned from"]
     assert (
         table["yellow"] == "no training data: it cannot recognise this sign"
         and table["apple"] == "one studio clip"
     )
+    assert table["hello"] == "13 webcam users + 12 Kaggle signers + 1 studio clip"  # whom it learned from
     assert [r for r in at.radio[0].options] == ["Signs", "Fingerspelling", "Both (automatic)"]
 
 
@@ -469,7 +474,7 @@ def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, repl
     at.multiselect(key="finetune_data").set_value([replay_dataset]).run()
     at.button[[b.label for b in at.button].index("Fine-tune")].click().run()
     assert not at.exception, at.exception
-    made = app_env / "runs" / "asl250-popsign-kaggle2-personal" / "model"
+    made = app_env / "runs" / "asl250-webcam-personal" / "model"
     assert Path(at.session_state["active_model"]) == made and (made / "model.safetensors").is_file()
     assert "is now the active model" in texts(at)
     assert "fine-tuned to other examples" not in texts(at)
@@ -479,5 +484,5 @@ def test_my_signs_fine_tunes_the_model_to_the_library(app_env, monkeypatch, repl
     assert "fine-tuned to other examples than your library holds now (thankyou: 3)" in texts(at)
     at.switch_page("app_pages/0_Home.py").run()
     body = texts(at)
-    assert not at.exception and "**asl250-popsign-kaggle2 + personal signs**" in body
-    assert "Fine-tuned from asl250-popsign-kaggle2 to your examples: thankyou (3) (3 steps" in body
+    assert not at.exception and "**asl250-webcam + personal signs**" in body
+    assert "Fine-tuned from asl250-webcam to your examples: thankyou (3) (3 steps" in body

@@ -15,7 +15,7 @@ from pathlib import Path
 from .errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]  # slr_core/base/settings.py -> the repository
-DEFAULT_MODEL_NAME = "asl250-popsign-kaggle2"
+DEFAULT_MODEL_NAME = "asl250-webcam"
 DEFAULT_T5_MODEL = "google/flan-t5-small"
 LETTERS_MODEL_NAME = "letters-massey"
 CLIP_FPS = (

@@ -56,6 +56,7 @@ class TrainConfig:
     aux_weight: float = 0.3
     confidence_weight: float = 0.1
     balance: float = 1.0  # 1: every class drawn equally often; 0: as often as in the data
+    person_balance: float = 0.0  # 1: within a class, every person drawn equally often; 0: every sequence
     unknown_share: float = 0.1
     # Supervised contrastive loss (https://arxiv.org/abs/2004.11362) on the pooled embedding: each drawn
     # clip comes `views` times in a row, each differently altered, and rows of one class are pulled

@@ -9,6 +9,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import yaml
@@ -125,7 +126,11 @@ def build(cfg: TrainConfig, ddp: Dist, device, out: Path, log: RunLog, progress:
     amp_dtype = torch.bfloat16 if use_amp and torch.cuda.is_bf16_supported() else torch.float16
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
     per_rank = max(1, (cfg.samples_per_epoch or len(data.train)) // ddp.world)
-    weights = sample_weights(data.train.targets, data.labels, cfg.balance, cfg.unknown_share)
+    people = (
+        np.array([f"{c}:{data.people[c][s]}" for c, s in data.train.items]) if cfg.person_balance else None
+    )
+    weights = sample_weights(data.train.targets, data.labels, cfg.balance, cfg.unknown_share, people,
+                             cfg.person_balance)  # fmt: skip
     loader_args = dict(num_workers=cfg.workers, pin_memory=device.type == "cuda", persistent_workers=False)
     val_loader, full_val_loader = _val_loaders(data, mcfg.length, ddp, max(cfg.batch_size, 128), loader_args)
     net: torch.nn.Module = model

@@ -188,12 +188,23 @@ def prepare_data(
     )
 
 
-def sample_weights(targets: list[int], labels: list[str], balance: float, unknown_share: float) -> np.ndarray:
+def sample_weights(targets: list[int], labels: list[str], balance: float, unknown_share: float,
+                   people: np.ndarray | None = None, person_balance: float = 0.0) -> np.ndarray:  # fmt: skip
     """Per-sample draw weights: classes weighted count**-balance (1 = all classes equally often);
-    `_unknown` clips together get `unknown_share` of the draws."""
+    `_unknown` clips together get `unknown_share` of the draws. With each sample's person (`people`,
+    any hashable id per sample) and person_balance 1, each person of a class is drawn equally often
+    within it (a studio clip as often as a webcam user's 30 repetitions of the same sign); 0: each
+    sequence equally often."""
     t = np.asarray(targets)
     counts = np.bincount(t, minlength=len(labels)).astype(float)
     w = counts[t] ** -balance
+    if people is not None and person_balance > 0:
+        keys = [f"{c}:{p}" for c, p in zip(t.tolist(), np.asarray(people).tolist())]
+        _, inverse, per = np.unique(keys, return_inverse=True, return_counts=True)
+        # within a class: weight 1 / (the person's sequences) instead of 1, rescaled to keep the class's total
+        share = (1.0 / per[inverse]) ** person_balance
+        total = np.bincount(t, weights=share, minlength=len(labels))
+        w = w * share * counts[t] / np.maximum(total[t], 1e-12)
     unknown = unknown_index(labels)
     if unknown is not None and unknown_share > 0:
         unk = t == unknown
