@@ -14,7 +14,7 @@ from slr_core.app import state as app_state
 from slr_core.app import ui
 from slr_core.app.live import LiveSession, make_video_callback
 from slr_core.base import settings
-from slr_core.recognition.streaming import merge_repeats
+from slr_core.recognition.events import merge_repeats
 
 REFRESH_S = 0.2
 

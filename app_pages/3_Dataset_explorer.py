@@ -11,7 +11,8 @@ from slr_core.app.viz import animation_gif
 from slr_core.base import settings
 from slr_core.capture.keypoints import KeypointsError
 from slr_core.capture.poseformat import read_keypoints
-from slr_core.datasets.data import UNKNOWN_LABEL, DatasetError, extract_dataset, load_dataset
+from slr_core.datasets.data import UNKNOWN_LABEL, DatasetError, load_dataset
+from slr_core.datasets.extraction import extract_dataset
 
 HOW_TO_GET_DATA = """
 No dataset found in the data folders ({roots}). To get one:

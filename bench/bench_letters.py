@@ -34,14 +34,14 @@ parser.add_argument("--readers", default="both,2d,3d-massey",
 args = parser.parse_args()
 require_shared()
 
-from slr_core.recognition.letters import (  # noqa: E402
+from slr_core.recognition.spelling import Speller  # noqa: E402
+from slr_core.training.letters import (  # noqa: E402
     LetterData,
     find_hands,
     fit,
     leave_one_person_out,
     read_landmark_rows,
 )
-from slr_core.recognition.spelling import Speller  # noqa: E402
 
 LETTERS = DATA / "asl-letters-massey" / "labels.csv"
 data = find_hands(LETTERS, progress=False)

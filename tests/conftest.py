@@ -59,7 +59,7 @@ def replay_dataset(tmp_path_factory):
     PopSign studio clips of six signs (what fine-tuning keeps the model's other signs with)."""
     if not SIGN_MAP.is_file():
         pytest.skip(f"the shared data folder is absent ({SHARED})")
-    from slr_core.datasets.data import extract_dataset
+    from slr_core.datasets.extraction import extract_dataset
 
     root = tmp_path_factory.mktemp("replay")
     rows = "".join(f"{popsign_clip(w)},{w}\n" for w in REPLAY_SIGNS)

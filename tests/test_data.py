@@ -11,14 +11,8 @@ import pytest
 from slr_core.capture.landmarks import PIPELINE_ROWS
 from slr_core.cli import main as slr
 from slr_core.datasets.cache import build_cache, cache_dir_for, load_or_build_cache, open_cache
-from slr_core.datasets.data import (
-    UNKNOWN_LABEL,
-    DatasetError,
-    extract_dataset,
-    load_dataset,
-    participant_folds,
-    split_indices,
-)
+from slr_core.datasets.data import UNKNOWN_LABEL, DatasetError, load_dataset, participant_folds, split_indices
+from slr_core.datasets.extraction import extract_dataset
 
 from .conftest import POPSIGN, SIGN_MAP, SUBSET, needs_shared
 

@@ -156,7 +156,11 @@ def test_slr_signs_finetune(tmp_path, capsys, thankyous, replay_dataset):
     tuned = load_model(tmp_path / "run" / "model")
     assert tuned.labels == load_model(settings.default_model()).labels
     how = {r["sign"]: r["learned from"] for r in vocabulary(tuned.meta)}
-    assert how["thankyou"] == "13 signers + your own examples (fine-tuned)" and how["hello"] == "13 signers"
+    assert (
+        how["thankyou"]
+        == "12 Kaggle signers + 12 webcam users + 1 studio clip + your own examples (fine-tuned)"
+    )
+    assert how["hello"] == "13 webcam users + 12 Kaggle signers + 1 studio clip"
     code = slr(["eval", "--model", str(tmp_path / "run" / "model"), "--data", str(FULL_FIXTURE)])
     assert code == 0 and "top-1" in capsys.readouterr().out
     code = slr(

@@ -179,7 +179,7 @@ def test_spell_reads_a_landmark_file_row_by_row(tmp_path, capsys):
     said = capsys.readouterr().out
     assert f"{path}: " in said and f"of {len(table)} rows read as their letter" in said
     # the same hands mirrored (a selfie camera, or the other hand) read the same with a 2D reader
-    from slr_core.recognition.letters import read_landmark_rows
+    from slr_core.training.letters import read_landmark_rows
 
     model = LetterModel.load(letters_model())
     data = read_landmark_rows(path)

@@ -121,7 +121,8 @@ def test_sessions_share_the_servers_mediapipe_budget_and_each_recognises(classif
 def test_one_repetition_read_twice_is_one_sign():
     """The recogniser may cut one repetition into two events (apple 42%, then apple 93% 0.3 s later):
     the page keeps one, the more confident, and adds one keyword."""
-    from slr_core.recognition.streaming import REPEAT_GAP_S, SignEvent, merge_repeats
+    from slr_core.recognition.events import REPEAT_GAP_S, merge_repeats
+    from slr_core.recognition.streaming import SignEvent
 
     events: list = []
     first = SignEvent("apple", 0.42, [("apple", 0.42)], 1.0, 1.6)

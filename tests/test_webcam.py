@@ -206,11 +206,12 @@ def test_a_webcam_sequence_replayed_live_gives_its_sign_once():
     """A real webcam user's hello, frame by frame through the live recogniser with the bundled model and
     its bank: one event, the same sign as the whole sequence."""
     loaded = load_model(MODEL)
-    seqs = [q for q in load_sequences(WEBCAM) if q.sign == "hello"][:40:8]
+    hellos = [q for q in load_sequences(WEBCAM) if q.sign == "hello"]
+    seqs = [q for q in hellos if q.participant == hellos[0].participant][:40:8]
     classifier = Classifier(loaded)
     probs = model_probabilities(loaded, seqs, bank=classifier.bank).probs
     table = top1_per_sign(probs, loaded.labels, seqs)
-    assert table["hello"]["n"] == len(seqs) and table["hello"]["people"] == 1
+    assert len(seqs) >= 3 and table["hello"]["n"] == len(seqs) and table["hello"]["people"] == 1
     for q, p in zip(seqs, probs):
         events = live_events(classifier, q)
         assert len(events) <= 1

@@ -35,7 +35,8 @@ def phrase_words(raw) -> tuple[list[str], list[str]]:
     text = unicodedata.normalize("NFKC", str(raw))
     text = "".join(ch for ch in text if ch.isprintable())
     words = _NOT_WORDLIKE.sub(" ", text.replace("_", " ")).split()
-    kept, left = [], []
+    kept: list[str] = []
+    left: list[str] = []
     for w in words:
         (kept if len(w) <= MAX_WORD_CHARS and len(kept) < MAX_TYPED_WORDS else left).append(w)
     return kept, left

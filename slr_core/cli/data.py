@@ -7,7 +7,7 @@ import os
 
 def _cmd_extract(args) -> int:
     from ..base.errors import ConfigError
-    from ..datasets.data import extract_dataset
+    from ..datasets.extraction import extract_dataset
 
     if (args.labels is None) == (args.eaf is None):
         raise ConfigError(
@@ -16,9 +16,9 @@ def _cmd_extract(args) -> int:
     if args.eaf is not None:
         from ..datasets.eaf import extract_eaf
 
-        report = extract_eaf(args.eaf, args.out, args.tier, args.sign_map, args.gloss_map, args.workers,
+        corpus = extract_eaf(args.eaf, args.out, args.tier, args.sign_map, args.gloss_map, args.workers,
                              progress=not args.quiet)  # fmt: skip
-        print(report.summary())
+        print(corpus.summary())
         return 0
     if args.tier or args.gloss_map:
         raise ConfigError("--tier and --gloss-map go with --eaf FOLDER")

@@ -144,7 +144,7 @@ def _cmd_spell(args) -> int:
 def _spell_landmarks(model, args) -> list[dict]:
     """The letter of each row of landmark CSVs (letters-webcam's layout; read_landmark_rows checks them
     all before any is read), and how many were right where the file has a letter column."""
-    from ..recognition.letters import read_landmark_rows
+    from ..training.letters import read_landmark_rows
 
     out: list[dict] = []
     tables = [(path, read_landmark_rows(path)) for path in args.landmarks]
@@ -173,7 +173,7 @@ def _spell_landmarks(model, args) -> list[dict]:
 def _cmd_train_letters(args) -> int:
     import numpy as np
 
-    from ..recognition.letters import fit, leave_one_person_out, load_letter_data
+    from ..training.letters import fit, leave_one_person_out, load_letter_data
 
     sources = args.data or [
         str(settings.REPO.parent / "shared" / "data" / "asl-letters-massey" / "labels.csv")

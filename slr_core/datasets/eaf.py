@@ -28,7 +28,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..capture.keypoints import Keypoints
-from . import data as _data
+from . import extraction as _data
 from .data import SIGN_MAP_NAME, DatasetError, default_sign_map, find_sign_map, load_sign_map
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".avi", ".mkv", ".mpg", ".mpeg")
@@ -229,6 +229,19 @@ def extract_eaf(
     keys.update(read_gloss_map(gloss_map, sign_map))
     out = Path(out_dir)
     report = EafReport(out, files=len(files))
+    jobs, planned = _plan(files, tier, keys, out, report)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SIGN_MAP_NAME).write_text(json.dumps(sign_map, indent=1))
+    failed = _run(jobs, workers, progress, report)
+    kept = [s for s in planned if s.rel not in failed and (out / s.rel).is_file()]
+    if not kept:
+        raise DatasetError(f"{folder}: no annotation could be extracted\n{report.summary()}")
+    _write_table(out, kept)
+    return report
+
+
+def _plan(files: list[Path], tier: str | None, keys: dict[str, str], out: Path, report: EafReport):
+    """The extraction jobs (one per video: its spans not extracted yet) and every span planned."""
     jobs, planned = [], []
     for f in files:
         plan = plan_file(f, tier, keys, report)
@@ -240,38 +253,42 @@ def extract_eaf(
         report.already += len(spans) - len(todo)
         if todo:
             jobs.append((str(media), todo, str(out)))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / SIGN_MAP_NAME).write_text(json.dumps(sign_map, indent=1))
+    return jobs, planned
+
+
+def _run(jobs: list, workers: int, progress: bool, report: EafReport) -> set[str]:
+    """The jobs in worker processes (one MediaPipe graph each); the spans that failed."""
     failed: set[str] = set()
-    if jobs:
-        ctx = mp.get_context("spawn")  # fork after torch/MediaPipe threads start is unsafe
-        with ctx.Pool(max(1, min(workers, len(jobs))), initializer=_data._init_worker) as pool:
-            done = pool.imap_unordered(_extract_spans, jobs)
-            for (results, problem), job in zip(
-                tqdm(done, total=len(jobs), desc="extract", disable=not progress), jobs
-            ):
-                if problem is not None:  # the whole video could not be read: its spans go
-                    failed |= {s.rel for s in job[1]}
-                for s, why in results:
-                    if why is None:
-                        report.written += 1
-                    else:
-                        failed.add(s.rel)
-                        report.skipped.append(
-                            (f"{s.eaf} #{s.index} ({s.start:.2f}-{s.end:.2f} s, {s.gloss!r})", why)
-                        )
-                if problem is not None:
-                    report.skipped.append((Path(job[0]).name, problem))
-    kept = [s for s in planned if s.rel not in failed and (out / s.rel).is_file()]
+    if not jobs:
+        return failed
+    ctx = mp.get_context("spawn")  # fork after torch/MediaPipe threads start is unsafe
+    with ctx.Pool(max(1, min(workers, len(jobs))), initializer=_data._init_worker) as pool:
+        done = pool.imap(_extract_spans, jobs)
+        for (results, problem), job in zip(
+            tqdm(done, total=len(jobs), desc="extract", disable=not progress), jobs
+        ):
+            if problem is not None:  # the whole video could not be read: its spans go
+                failed |= {s.rel for s in job[1]}
+                report.skipped.append((Path(job[0]).name, problem))
+            for s, why in results:
+                if why is None:
+                    report.written += 1
+                else:
+                    failed.add(s.rel)
+                    report.skipped.append(
+                        (f"{s.eaf} #{s.index} ({s.start:.2f}-{s.end:.2f} s, {s.gloss!r})", why)
+                    )
+    return failed
+
+
+def _write_table(out: Path, kept: list[Span]) -> None:
+    """train.csv of the spans extracted (atomically), with each one's gloss, file and span."""
     table = pd.DataFrame({
         "path": [s.rel for s in kept], "participant_id": [s.participant for s in kept],
         "sequence_id": [int(Path(s.rel).stem) for s in kept], "sign": [s.sign for s in kept],
         "word": [s.gloss for s in kept], "eaf": [s.eaf for s in kept],
         "start": [round(s.start, 3) for s in kept], "end": [round(s.end, 3) for s in kept],
     })  # fmt: skip
-    if not len(table):
-        raise DatasetError(f"{folder}: no annotation could be extracted\n{report.summary()}")
     tmp = out / "train.csv.tmp"
     table.to_csv(tmp, index=False)
     tmp.replace(out / "train.csv")
-    return report

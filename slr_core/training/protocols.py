@@ -24,8 +24,9 @@ from ..capture.landmarks import MODEL_GROUPS, PIPELINE_HAND_ROWS
 from ..datasets.cache import load_or_build_cache
 from ..datasets.data import UNKNOWN_LABEL, load_dataset
 from ..features.preprocess import preprocess, stack
+from ..recognition.events import merge_repeats
 from ..recognition.predict import Classifier, accept, predict_features
-from ..recognition.streaming import Recognizer, StreamConfig, merge_repeats, recognize
+from ..recognition.streaming import Recognizer, StreamConfig, recognize
 
 
 @dataclass

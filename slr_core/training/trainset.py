@@ -125,43 +125,45 @@ def prepare_data(
         raise DatasetError("no training data given")
     train_sets = _open(data, sign_map, cache_dir, workers, progress)
     val_sets = _open(val_data or [], sign_map, cache_dir, workers, progress)
-    maps = {tuple(ds.sign_map) for ds, _ in train_sets + val_sets}
-    if len(maps) > 1:
+    opened = train_sets + val_sets
+    if len({tuple(ds.sign_map) for ds, _ in opened}) > 1:
         raise DatasetError("the datasets use different sign maps; train on datasets that share one")
     first = train_sets[0][0]
-    has_unknown = any((ds.table["sign"] == UNKNOWN_LABEL).any() for ds, _ in train_sets + val_sets)
+    has_unknown = any((ds.table["sign"] == UNKNOWN_LABEL).any() for ds, _ in opened)
     labels = list(first.sign_map) + ([UNKNOWN_LABEL] if has_unknown else [])
-    caches = [c for _, c in train_sets + val_sets]
-    train, val = Split(), Split()
-    notes: list[str] = []
-    people: dict[str, set] = {}
     split_roots = {Path(p).resolve() for p in fold_data or []}
     unknown_roots = split_roots - {Path(p).resolve() for p in data}
     if unknown_roots:
         raise DatasetError(
             f"fold_data names {sorted(map(str, unknown_roots))[0]}, which is not among the training data"
         )
-    for ds, cache in train_sets + val_sets:
+    notes: list[str] = []
+    for ds, cache in opened:
         notes += ds.notes
         if cache.skipped:
-            path, why = cache.skipped[0]
-            notes.append(f"{ds.root}: {len(cache.skipped)} sequence(s) skipped, e.g. {why}")
+            notes.append(f"{ds.root}: {len(cache.skipped)} sequence(s) skipped, e.g. {cache.skipped[0][1]}")
+    split = _split(train_sets, val_sets, labels, bool(val_data), (folds, fold, unknown_val_fraction), split_roots,
+                   notes)  # fmt: skip
+    train, val, people = split
+    signers = {name: len(people[name]) for name in labels if name in people and name != UNKNOWN_LABEL}
+    roots = [ds.root for ds, _ in opened]
+    return TrainingData(labels, dict(first.sign_map), [c for _, c in opened], train, val, notes, signers,
+                        _by_source(people, signers, roots), roots,
+                        [ds.participants()[cache.keep] for ds, cache in opened])  # fmt: skip
+
+
+def _split(train_sets, val_sets, labels: list[str], separate_val: bool, how: tuple, split_roots: set,
+           notes: list[str]) -> tuple[Split, Split, dict[str, set]]:  # fmt: skip
+    """The training and validation splits, and per sign the (dataset, person) pairs that train it."""
+    folds, fold, unknown_val_fraction = how
+    train, val = Split(), Split()
+    people: dict[str, set] = {}
     for k, (ds, cache) in enumerate(train_sets):
         targets = ds.targets(labels)[cache.keep]
         seq = np.arange(len(cache.keep))
-        in_val = (
-            np.zeros(len(seq), bool)
-            if val_data
-            else _held_out(
-                ds,
-                cache,
-                folds,
-                fold,
-                unknown_val_fraction,
-                notes,
-                not split_roots or ds.root.resolve() in split_roots,
-            )  # fmt: skip
-        )
+        splits = not split_roots or ds.root.resolve() in split_roots
+        in_val = (np.zeros(len(seq), bool) if separate_val
+                  else _held_out(ds, cache, folds, fold, unknown_val_fraction, notes, splits))  # fmt: skip
         train.add(k, seq[~in_val], targets[~in_val])
         val.add(k, seq[in_val], targets[in_val])
         for t, who in zip(targets[~in_val], ds.participants()[cache.keep][~in_val]):
@@ -175,17 +177,19 @@ def prepare_data(
         raise DatasetError(
             "the validation split is empty: give --val-data, or data with enough participants for the folds"
         )
-    signers = {name: len(people[name]) for name in labels if name in people and name != UNKNOWN_LABEL}
-    roots = [ds.root for ds, _ in train_sets + val_sets]
-    people_of = [ds.participants()[cache.keep] for ds, cache in train_sets + val_sets]
-    by_source: dict[str, dict[str, int]] = {}
+    return train, val, people
+
+
+def _by_source(
+    people: dict[str, set], signers: dict[str, int], roots: list[Path]
+) -> dict[str, dict[str, int]]:
+    """Per sign: how many of its people come from each dataset folder."""
+    out: dict[str, dict[str, int]] = {}
     for name in signers:
         for k, _ in sorted(people[name]):
-            where = by_source.setdefault(name, {})
+            where = out.setdefault(name, {})
             where[roots[k].resolve().name] = where.get(roots[k].resolve().name, 0) + 1
-    return TrainingData(
-        labels, dict(first.sign_map), caches, train, val, notes, signers, by_source, roots, people_of
-    )
+    return out
 
 
 def sample_weights(targets: list[int], labels: list[str], balance: float, unknown_share: float,
