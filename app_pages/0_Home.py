@@ -7,6 +7,7 @@ import streamlit as st
 
 from slr_core.app import state as app_state
 from slr_core.app import ui
+from slr_core.recognition.bank import load_bank
 
 ui.page_setup("Home")
 st.title("Sign-language recognition")
@@ -33,11 +34,19 @@ loaded = ui.active_model()
 if loaded is not None:
     m = loaded.meta.get("metrics", {})
     signs = [x for x in loaded.labels if not x.startswith("_")]
-    open_set = m.get("open_set", {})
+    open_set, threshold = m.get("open_set", {}), loaded.threshold
+    bank, _ = load_bank(loaded.path, loaded.labels)
+    if bank is not None and bank.meta.get("validation"):  # the app recognises with the bank: its figures
+        open_set, threshold = bank.meta["validation"]["with_bank"], bank.threshold or threshold
     st.markdown(
         f"**{loaded.name}**: {app_state.coverage(loaded.meta)}"
         + (", and it turns away movements that are none of them" if len(signs) < len(loaded.labels) else "")
-        + f". It answers only when it is at least {loaded.threshold:.0%} sure (its rejection threshold)."
+        + f". It answers only when it is at least {threshold:.0%} sure (its rejection threshold)"
+        + (
+            f"; beside its network, a bank of {len(bank):,} examples of people's signs votes."
+            if bank is not None
+            else "."
+        )
     )
     for note in loaded.notes:
         st.warning(note)

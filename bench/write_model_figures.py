@@ -63,15 +63,18 @@ for path in args.b:
 if b_rows:
     with_bank = [r.get("bank", r) for r in b_rows]
     new["many_signers_top1"] = float(np.mean([r["in_vocab_top1"] for r in with_bank]))
+    over = (f"mean over {len(b_rows)} participant folds of this recipe (each trained on the other signers, the "
+            "studio clips and webcam-signs)" if len(b_rows) > 1 else
+            "participant fold 0 of 5 only (this model: trained on the other 12 signers, the studio clips and "
+            "webcam-signs)")  # fmt: skip
     new["many_signers_how"] = (
-        f"Protocol B: hello and thankyou on the held-out signers of asl-signs-subset, mean over {len(b_rows)} "
-        "participant folds of this recipe (each trained on the other signers, the studio clips and webcam-signs), "
-        "251 classes, with the bank of examples."
+        f"Protocol B: hello and thankyou on the held-out signers of asl-signs-subset, {over}, 251 classes, with "
+        "the bank of examples (bench/bench_cross_signer.py --parts b)."
     )
     new["oov_rejected"] = float(np.mean([r["oov_rejected"] for r in with_bank]))
     new["oov_how"] = (
-        f"Protocol B: 98 held-out clips of words outside the vocabulary rejected at each fold's threshold with "
-        f"the bank, mean over {len(b_rows)} folds."
+        "Protocol B: 98 held-out clips of words outside the vocabulary rejected at the threshold chosen with the "
+        + (f"bank, mean over {len(b_rows)} folds." if len(b_rows) > 1 else "bank, fold 0 (this model).")
     )
 if args.a:
     a = json.loads(Path(args.a).read_text())["protocol_a"]["classifier"]

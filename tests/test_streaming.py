@@ -85,6 +85,19 @@ def test_a_clip_without_signs_gives_no_events(tmp_path, capsys):
     assert "no sign recognised" in out and "no hands were seen" in out
 
 
+@needs_shared
+def test_predict_says_what_it_thought_when_nothing_passes(tmp_path, capsys):
+    """A word outside the vocabulary: nothing accepted, and the same top-5 the Upload page shows."""
+    from slr_core.recognition.streaming import clip_guess
+
+    clip = popsign_clip("about")
+    assert slr(["predict", str(clip), "--model", str(MODEL), "--quiet", "--fps", "0"]) == 0  # every frame
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("no sign recognised") and lines[1].startswith("what it thought: ")
+    guess = clip_guess(extract_video(clip), Classifier(load_model(MODEL)))
+    assert lines[1] == "what it thought: " + ", ".join(f"{n} {p:.1%}" for n, p in guess.top5)
+
+
 def test_threshold_decides_what_is_emitted(classifier, hello_keypoints):
     assert recognize(hello_keypoints, classifier, StreamConfig(threshold=1.01)) == []
     events = recognize(hello_keypoints, classifier, StreamConfig(threshold=0.0))

@@ -17,7 +17,7 @@ def _cmd_predict(args) -> int:
     from ..models.checkpoint import load_model
     from ..recognition import exports
     from ..recognition.predict import Classifier
-    from ..recognition.streaming import ClipResult, StreamConfig, recognize, recognize_clip
+    from ..recognition.streaming import ClipResult, StreamConfig, clip_guess, recognize, recognize_clip
 
     fmt = "json" if args.json else args.format
     if fmt == "pose" and not args.out:
@@ -55,6 +55,9 @@ def _cmd_predict(args) -> int:
             print(e.line())
         if not events:
             print(f"no sign recognised in {args.clip} ({result.why_nothing()})")
+            guess = clip_guess(kp, classifier) if result.hand_frames else None
+            if guess is not None:  # what the Upload page shows as "What it thought" (one measurement)
+                print("what it thought: " + ", ".join(f"{n} {p:.1%}" for n, p in guess.top5))
         return 0
     found = exports.Found(events, kp, str(args.clip), _sentence(events) if fmt != "pose" else "", loaded.name)
     if args.out:
