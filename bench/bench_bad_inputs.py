@@ -34,7 +34,7 @@ from common import DATA, REPO, require_shared
 from slr_core.capture.videofile import write_video  # noqa: E402
 
 MODEL = REPO / "models" / "asl250-webcam"
-LETTERS = REPO / "models" / "letters-massey"
+LETTERS = REPO / "models" / "letters-massey-webcam"
 CLIPS = DATA / "popsign-reference" / "clips"
 SUBSET = DATA / "asl-signs-subset"
 

@@ -17,7 +17,7 @@ from .errors import ConfigError
 REPO = Path(__file__).resolve().parents[2]  # slr_core/base/settings.py -> the repository
 DEFAULT_MODEL_NAME = "asl250-webcam"
 DEFAULT_T5_MODEL = "google/flan-t5-small"
-LETTERS_MODEL_NAME = "letters-massey"
+LETTERS_MODEL_NAME = "letters-massey-webcam"
 CLIP_FPS = (
     15.0  # keypoints of a clip at this rate: as accurate as every frame, half the time (bench_long_clip)
 )
