@@ -300,7 +300,7 @@ def test_home_and_translate_in_the_browser(server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1280, "height": 1000})
     page.goto(server)
-    personal = json.loads((REPO / "models" / "asl250-popsign-kaggle2" / "personal.json").read_text())
+    personal = json.loads((REPO / "models" / "asl250-webcam" / "personal.json").read_text())
     page.get_by_text(f"{personal['library']:.0%} of your next repetitions", exact=False).first.wait_for(
         timeout=60_000
     )
