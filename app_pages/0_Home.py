@@ -7,7 +7,7 @@ import streamlit as st
 
 from slr_core.app import state as app_state
 from slr_core.app import ui
-from slr_core.recognition.bank import load_bank
+from slr_core.recognition.predict import model_bank
 
 ui.page_setup("Home")
 st.title("Sign-language recognition")
@@ -35,7 +35,7 @@ if loaded is not None:
     m = loaded.meta.get("metrics", {})
     signs = [x for x in loaded.labels if not x.startswith("_")]
     open_set, threshold = m.get("open_set", {}), loaded.threshold
-    bank, _ = load_bank(loaded.path, loaded.labels)
+    bank, _ = model_bank(loaded)  # read once per model, as the recogniser reads it
     if bank is not None and bank.meta.get("validation"):  # the app recognises with the bank: its figures
         open_set, threshold = bank.meta["validation"]["with_bank"], bank.threshold or threshold
     st.markdown(

@@ -10,7 +10,7 @@ import argparse
 import statistics
 import time
 
-from common import REPO, window_inputs, window_ms
+from common import REPO, call_ms, window_inputs, window_ms
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--model", default=str(REPO / "models" / "asl250-webcam"))
@@ -51,12 +51,7 @@ if bank is not None:  # the bank's vote on top of a window (the app's Classifier
     size = (loaded.path / "bank.safetensors").stat().st_size / 1e6
     emb = np.random.default_rng(0).normal(size=(1, bank.vectors.shape[1])).astype(np.float32)
     probs = np.full((1, len(loaded.labels)), 1 / len(loaded.labels), np.float32)
-    medians = []
-    for _ in range(args.runs):
-        t0 = time.perf_counter()
-        for _ in range(args.calls):
-            bank.blend(probs, emb)
-        medians.append((time.perf_counter() - t0) / args.calls * 1000)
+    medians = call_ms(lambda: bank.blend(probs, emb), args.runs, args.calls)
     print(f"the bank of {len(bank)} examples ({size:.1f} MB; with the model {size + size_mb:.1f} MB): its vote on one "
           f"window {statistics.median(medians):.2f} ms (runs: {', '.join(f'{m:.2f}' for m in medians)})")  # fmt: skip
 

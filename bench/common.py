@@ -83,6 +83,21 @@ def window_inputs(config, b: int = 1, device: str = "cpu") -> tuple:
     return x, hands, mask, groups, pos
 
 
+def call_ms(fn, runs: int, calls: int, warmup: int = 10) -> list[float]:
+    """The median milliseconds of `calls` calls of fn(), per run (after `warmup` calls)."""
+    for _ in range(warmup):
+        fn()
+    medians = []
+    for _ in range(runs):
+        times = []
+        for _ in range(calls):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+        medians.append(statistics.median(times) * 1000)
+    return medians
+
+
 def window_ms(model, threads: int, runs: int, calls: int) -> list[float]:
     """One window at batch 1 on `threads` torch threads: the median milliseconds of `calls` calls, per run
     (after 10 calls to warm up)."""
@@ -90,15 +105,5 @@ def window_ms(model, threads: int, runs: int, calls: int) -> list[float]:
 
     torch.set_num_threads(threads)
     batch = window_inputs(model.config)
-    medians = []
     with torch.inference_mode():
-        for _ in range(10):
-            model(*batch)
-        for _ in range(runs):
-            times = []
-            for _ in range(calls):
-                t0 = time.perf_counter()
-                model(*batch)
-                times.append(time.perf_counter() - t0)
-            medians.append(statistics.median(times) * 1000)
-    return medians
+        return call_ms(lambda: model(*batch), runs, calls)

@@ -174,8 +174,6 @@ def _spell_landmarks(model, args) -> list[dict]:
 
 
 def _cmd_train_letters(args) -> int:
-    import numpy as np
-
     from ..training.letters import fit, leave_one_person_out, load_letter_data
 
     sources = args.data or [

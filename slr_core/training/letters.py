@@ -44,12 +44,6 @@ class LetterData:
         if self.has_z is None:
             self.has_z = np.ones(len(self.label), bool)
 
-    def features(self, points: np.ndarray | None = None, representation: str = "3d", rows=None) -> np.ndarray:
-        rows = np.arange(len(self.label)) if rows is None else rows
-        p = self.points[rows] if points is None else points
-        assert self.has_z is not None
-        return features_for(p, self.left[rows], self.has_z[rows], representation)
-
     @staticmethod
     def join(parts: list[LetterData]) -> LetterData:
         return LetterData(
